@@ -1,0 +1,92 @@
+/*
+ * dicomrle: DICOM RLE Lossless frame encoder (PS3.5 Annex G).
+ *
+ * Plain C99, no Python. The caller owns every buffer. No function keeps
+ * state between calls and there are no globals, so every function is
+ * reentrant and may run on many threads at once.
+ */
+#ifndef DICOMRLE_RLE_H
+#define DICOMRLE_RLE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* PS3.5 G.5: the header holds at most 15 segment offsets. */
+#define DICOMRLE_MAX_SEGMENTS 15
+#define DICOMRLE_HEADER_SIZE 64
+/* Offsets and item lengths are 32-bit and item lengths even (PS3.5 A.4). */
+#define DICOMRLE_MAX_ENCODED 0xFFFFFFFEu
+
+typedef enum dicomrle_status {
+    DICOMRLE_OK = 0,
+    DICOMRLE_ERR_SIZE,        /* rows, columns or samples_per_pixel is zero */
+    DICOMRLE_ERR_BYTES,       /* bytes_allocated not 1, 2, 4 or 8, or
+                                 bytes_per_sample not 1..bytes_allocated */
+    DICOMRLE_ERR_SEGMENTS,    /* samples_per_pixel * bytes_allocated > 15 */
+    DICOMRLE_ERR_OVERFLOW,    /* the frame length does not fit in size_t */
+    DICOMRLE_ERR_TOO_LARGE,   /* the encode bound exceeds DICOMRLE_MAX_ENCODED */
+    DICOMRLE_ERR_SRC_LENGTH,  /* src shorter than the frame */
+    DICOMRLE_ERR_DST_LENGTH,  /* dst shorter than dicomrle_encode_bound() */
+    DICOMRLE_ERR_SCRATCH,     /* scratch shorter than dicomrle_scratch_size() */
+    DICOMRLE_ERR_NULL         /* a required pointer is NULL */
+} dicomrle_status;
+
+/* One frame of source pixel data. */
+typedef struct dicomrle_frame {
+    size_t rows;
+    size_t columns;
+    size_t samples_per_pixel;
+    /* Bytes per sample written, Bits Allocated / 8: 1, 2, 4 or 8. */
+    size_t bytes_allocated;
+    /* Bytes per sample in src, 1..bytes_allocated. When smaller than
+       bytes_allocated the missing most significant bytes are written as
+       0x00, or as copies of the sign bit when sign_extend is set. */
+    size_t bytes_per_sample;
+    int big_endian;    /* src byte order: 0 little-endian, 1 big-endian */
+    int planar;        /* 0: R1G1B1R2G2B2..., 1: R1R2...G1G2...B1B2... */
+    int sign_extend;
+} dicomrle_frame;
+
+/* Number of source bytes a frame needs; 0 if the frame is invalid. */
+size_t dicomrle_frame_length(const dicomrle_frame *frame);
+
+/* Worst-case encoded size of a frame, header included; 0 if invalid. */
+size_t dicomrle_encode_bound(const dicomrle_frame *frame);
+
+/* Scratch bytes dicomrle_encode() needs; 0 if invalid. */
+size_t dicomrle_scratch_size(const dicomrle_frame *frame);
+
+/* Check a frame description; DICOMRLE_OK when it can be encoded. */
+dicomrle_status dicomrle_check(const dicomrle_frame *frame);
+
+/*
+ * Encode one frame as an RLE Lossless frame: the 64-byte header followed
+ * by the segments. Reads src[0 .. dicomrle_frame_length()), writes
+ * dst[0 .. *dst_length) with *dst_length <= dst_capacity, and uses
+ * scratch[0 .. dicomrle_scratch_size()). dst_capacity must be at least
+ * dicomrle_encode_bound(); src, dst and scratch must not overlap.
+ * On error nothing is read and *dst_length is 0.
+ */
+dicomrle_status dicomrle_encode(const dicomrle_frame *frame,
+                                const uint8_t *src, size_t src_length,
+                                uint8_t *dst, size_t dst_capacity,
+                                uint8_t *scratch, size_t scratch_length,
+                                size_t *dst_length);
+
+/* Encode one row with PackBits as PS3.5 G.3.1 describes; returns the
+   number of bytes written to dst, which holds at least
+   length + (length + 127) / 128 bytes. length must be > 0. */
+size_t dicomrle_encode_row(const uint8_t *src, size_t length, uint8_t *dst);
+
+/* A static English message for a status. */
+const char *dicomrle_status_message(dicomrle_status status);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* DICOMRLE_RLE_H */

@@ -1,0 +1,13 @@
+"""dicomrle: a fast, correct DICOM RLE Lossless encoder for pydicom."""
+
+from importlib.metadata import PackageNotFoundError, version
+
+from dicomrle._frame import encode_frame
+from dicomrle._register import register
+
+try:
+    __version__ = version("dicomrle")
+except PackageNotFoundError:  # pragma: no cover - running from a source tree
+    __version__ = "unknown"
+
+__all__ = ["__version__", "encode_frame", "register"]

@@ -1,0 +1,5 @@
+import sys
+
+from dicomrle.cli import main
+
+sys.exit(main())

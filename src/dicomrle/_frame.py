@@ -1,0 +1,187 @@
+"""Validate frame parameters in Python before they reach the C kernel."""
+
+from __future__ import annotations
+
+import operator
+from typing import TYPE_CHECKING
+
+from dicomrle import _rle
+
+if TYPE_CHECKING:  # collections.abc.Buffer is new in Python 3.12
+    from typing_extensions import Buffer
+
+MAX_SEGMENTS = 15
+MAX_DIMENSION = 65535  # Rows and Columns are US (PS3.3 C.7.6.3.1)
+BITS_ALLOCATED = (8, 16, 32, 64)
+
+
+def _positive(name: str, value: object, maximum: int) -> int:
+    if isinstance(value, bool):
+        raise TypeError(f"'{name}' must be an int, not bool")
+    try:
+        number = operator.index(value)
+    except TypeError:
+        raise TypeError(
+            f"'{name}' must be an int, not {type(value).__name__}"
+        ) from None
+    if not 1 <= number <= maximum:
+        raise ValueError(f"'{name}' must be between 1 and {maximum}, not {number}")
+    return number
+
+
+def as_bytes_view(src: object) -> memoryview:
+    """Return `src` as a flat, C-contiguous memoryview of unsigned bytes.
+
+    Raises
+    ------
+    TypeError
+        If `src` does not support the buffer protocol.
+    ValueError
+        If `src` is not C-contiguous.
+    """
+    if isinstance(src, str):
+        raise TypeError("'src' must be a bytes-like object, not str")
+    try:
+        view = memoryview(src)  # type: ignore[arg-type]
+    except TypeError:
+        raise TypeError(
+            f"'src' must be a bytes-like object, not {type(src).__name__}"
+        ) from None
+    if not view.c_contiguous:
+        raise ValueError(
+            "'src' must be a C-contiguous buffer; copy it first, e.g. with "
+            "numpy.ascontiguousarray()"
+        )
+    if view.format == "B" and view.ndim == 1:
+        return view
+    return view.cast("B")
+
+
+def encode(
+    src: object,
+    *,
+    rows: int,
+    columns: int,
+    samples_per_pixel: int,
+    bits_allocated: int,
+    byteorder: str = "<",
+    planar_configuration: int = 0,
+    bytes_per_sample: int | None = None,
+    sign_extend: bool = False,
+) -> bytes:
+    """Check every parameter, then encode one frame with the C kernel.
+
+    `bytes_per_sample` is the container size of a sample in `src`, from 1 up
+    to ``bits_allocated // 8`` (the default); narrower samples are widened,
+    with the sign when `sign_extend` is true.
+    """
+    rows = _positive("rows", rows, MAX_DIMENSION)
+    columns = _positive("columns", columns, MAX_DIMENSION)
+    samples_per_pixel = _positive("samples_per_pixel", samples_per_pixel, MAX_SEGMENTS)
+    if isinstance(bits_allocated, bool) or bits_allocated not in BITS_ALLOCATED:
+        raise ValueError(
+            f"'bits_allocated' must be 8, 16, 32 or 64, not {bits_allocated!r}"
+        )
+    bytes_allocated = bits_allocated // 8
+    if samples_per_pixel * bytes_allocated > MAX_SEGMENTS:
+        raise ValueError(
+            f"'samples_per_pixel' ({samples_per_pixel}) times 'bits_allocated' / 8 "
+            f"({bytes_allocated}) is {samples_per_pixel * bytes_allocated} "
+            f"segments, but RLE Lossless allows at most {MAX_SEGMENTS}"
+        )
+    if byteorder not in ("<", ">"):
+        raise ValueError(f"'byteorder' must be '<' or '>', not {byteorder!r}")
+    if isinstance(planar_configuration, bool) or planar_configuration not in (0, 1):
+        raise ValueError(
+            f"'planar_configuration' must be 0 or 1, not {planar_configuration!r}"
+        )
+    if bytes_per_sample is None:
+        bytes_per_sample = bytes_allocated
+    elif bytes_per_sample not in (1, 2, 4, 8) or bytes_per_sample > bytes_allocated:
+        raise ValueError(
+            f"'bytes_per_sample' must be 1, 2, 4 or 8 and at most "
+            f"{bytes_allocated}, not {bytes_per_sample!r}"
+        )
+
+    view = as_bytes_view(src)
+    needed = rows * columns * samples_per_pixel * bytes_per_sample
+    if view.nbytes < needed:
+        raise ValueError(
+            f"'src' holds {view.nbytes} bytes, but a frame of {rows} rows x "
+            f"{columns} columns x {samples_per_pixel} samples x "
+            f"{bytes_per_sample} bytes needs {needed}"
+        )
+    return _rle.encode(
+        view,
+        rows,
+        columns,
+        samples_per_pixel,
+        bytes_allocated,
+        bytes_per_sample,
+        byteorder == ">",
+        planar_configuration == 1,
+        sign_extend,
+    )
+
+
+def encode_frame(
+    src: Buffer,
+    *,
+    rows: int,
+    columns: int,
+    samples_per_pixel: int,
+    bits_allocated: int,
+    byteorder: str = "<",
+    planar_configuration: int = 0,
+) -> bytes:
+    """Return one frame of pixel data encoded as DICOM RLE Lossless.
+
+    Parameters
+    ----------
+    src : bytes-like
+        The frame's pixel data, C-contiguous, ``bits_allocated // 8`` bytes
+        per sample. Bytes past the end of the frame are ignored.
+    rows, columns : int
+        The frame's size, 1 to 65535 each.
+    samples_per_pixel : int
+        Samples per pixel, e.g. 1 for greyscale or 3 for RGB.
+    bits_allocated : int
+        8, 16, 32 or 64; ``samples_per_pixel * bits_allocated / 8`` must be
+        15 or less, the number of segments RLE Lossless allows.
+    byteorder : {"<", ">"}
+        The byte order of the samples in `src`.
+    planar_configuration : {0, 1}
+        0 if the samples of a pixel are adjacent (R1G1B1R2G2B2...), 1 if
+        each sample has a plane of its own (R1R2...G1G2...B1B2...).
+
+    Returns
+    -------
+    bytes
+        The RLE Lossless frame (PS3.5 Annex G): the 64-byte header and
+        one segment per byte of each sample, most significant byte first.
+
+    Raises
+    ------
+    TypeError
+        If `src` is not a bytes-like object or a size is not an int.
+    ValueError
+        If a parameter is out of range or `src` is shorter than the frame.
+
+    Examples
+    --------
+    >>> import dicomrle
+    >>> frame = dicomrle.encode_frame(
+    ...     bytes(8), rows=2, columns=4, samples_per_pixel=1, bits_allocated=8
+    ... )
+    >>> frame[64:]
+    b'\\xfd\\x00\\xfd\\x00'
+    """
+    return encode(
+        src,
+        rows=rows,
+        columns=columns,
+        samples_per_pixel=samples_per_pixel,
+        bits_allocated=bits_allocated,
+        byteorder=byteorder,
+        planar_configuration=planar_configuration,
+    )

@@ -1,0 +1,39 @@
+from libc.stdint cimport uint8_t
+
+
+cdef extern from "rle.h" nogil:
+    ctypedef enum dicomrle_status:
+        DICOMRLE_OK
+        DICOMRLE_ERR_SIZE
+        DICOMRLE_ERR_BYTES
+        DICOMRLE_ERR_SEGMENTS
+        DICOMRLE_ERR_OVERFLOW
+        DICOMRLE_ERR_TOO_LARGE
+        DICOMRLE_ERR_SRC_LENGTH
+        DICOMRLE_ERR_DST_LENGTH
+        DICOMRLE_ERR_SCRATCH
+        DICOMRLE_ERR_NULL
+
+    ctypedef struct dicomrle_frame:
+        size_t rows
+        size_t columns
+        size_t samples_per_pixel
+        size_t bytes_allocated
+        size_t bytes_per_sample
+        int big_endian
+        int planar
+        int sign_extend
+
+    size_t dicomrle_frame_length(const dicomrle_frame *frame) noexcept
+    size_t dicomrle_encode_bound(const dicomrle_frame *frame) noexcept
+    size_t dicomrle_scratch_size(const dicomrle_frame *frame) noexcept
+    dicomrle_status dicomrle_check(const dicomrle_frame *frame) noexcept
+    dicomrle_status dicomrle_encode(
+        const dicomrle_frame *frame,
+        const uint8_t *src, size_t src_length,
+        uint8_t *dst, size_t dst_capacity,
+        uint8_t *scratch, size_t scratch_length,
+        size_t *dst_length,
+    ) noexcept
+    size_t dicomrle_encode_row(const uint8_t *src, size_t length, uint8_t *dst) noexcept
+    const char *dicomrle_status_message(dicomrle_status status) noexcept

@@ -1,0 +1,135 @@
+"""Cython binding of the C RLE kernel: buffers in, bytes out, GIL released."""
+
+from cpython.bytes cimport PyBytes_AS_STRING, PyBytes_FromStringAndSize
+from libc.stdint cimport uint8_t
+from libc.stdlib cimport free, malloc
+
+from dicomrle._rle cimport (
+    DICOMRLE_ERR_DST_LENGTH,
+    DICOMRLE_ERR_NULL,
+    DICOMRLE_ERR_OVERFLOW,
+    DICOMRLE_ERR_SCRATCH,
+    DICOMRLE_OK,
+    dicomrle_check,
+    dicomrle_encode,
+    dicomrle_encode_bound,
+    dicomrle_encode_row,
+    dicomrle_frame,
+    dicomrle_scratch_size,
+    dicomrle_status,
+    dicomrle_status_message,
+)
+
+cdef extern from *:
+    """
+    #define DICOMRLE_BYTES_RESIZE(b, n) _PyBytes_Resize(&(b), (n))
+    """
+    int DICOMRLE_BYTES_RESIZE(object b, Py_ssize_t n) except -1
+
+
+cdef object _error(dicomrle_status status):
+    message = dicomrle_status_message(status).decode("ascii")
+    if status == DICOMRLE_ERR_OVERFLOW:
+        return OverflowError(message)
+    if status in (DICOMRLE_ERR_DST_LENGTH, DICOMRLE_ERR_SCRATCH, DICOMRLE_ERR_NULL):
+        return RuntimeError(f"internal error: {message}")
+    return ValueError(message)
+
+
+cdef dicomrle_frame _frame(
+    size_t rows,
+    size_t columns,
+    size_t samples_per_pixel,
+    size_t bytes_allocated,
+    size_t bytes_per_sample,
+    bint big_endian,
+    bint planar,
+    bint sign_extend,
+):
+    cdef dicomrle_frame frame
+    frame.rows = rows
+    frame.columns = columns
+    frame.samples_per_pixel = samples_per_pixel
+    frame.bytes_allocated = bytes_allocated
+    frame.bytes_per_sample = bytes_per_sample
+    frame.big_endian = big_endian
+    frame.planar = planar
+    frame.sign_extend = sign_extend
+    return frame
+
+
+def encode_bound(
+    size_t rows,
+    size_t columns,
+    size_t samples_per_pixel,
+    size_t bytes_allocated,
+) -> int:
+    """Return the worst-case size of an encoded frame, header included."""
+    cdef dicomrle_frame frame = _frame(
+        rows, columns, samples_per_pixel, bytes_allocated, bytes_allocated, 0, 0, 0
+    )
+    cdef dicomrle_status status = dicomrle_check(&frame)
+    if status != DICOMRLE_OK:
+        raise _error(status)
+    return dicomrle_encode_bound(&frame)
+
+
+def encode(
+    const uint8_t[::1] src not None,
+    size_t rows,
+    size_t columns,
+    size_t samples_per_pixel,
+    size_t bytes_allocated,
+    size_t bytes_per_sample,
+    bint big_endian,
+    bint planar,
+    bint sign_extend,
+) -> bytes:
+    """Encode one frame held in `src`; see ``dicomrle_encode`` in rle.h."""
+    cdef dicomrle_frame frame = _frame(
+        rows, columns, samples_per_pixel, bytes_allocated, bytes_per_sample,
+        big_endian, planar, sign_extend,
+    )
+    cdef dicomrle_status status = dicomrle_check(&frame)
+    if status != DICOMRLE_OK:
+        raise _error(status)
+    if src.shape[0] == 0:
+        raise ValueError("the source buffer is shorter than the frame")
+
+    cdef size_t bound = dicomrle_encode_bound(&frame)
+    cdef size_t scratch_length = dicomrle_scratch_size(&frame)
+    cdef size_t written = 0
+    cdef const uint8_t *src_ptr = &src[0]
+    cdef size_t src_length = <size_t>src.shape[0]
+
+    out = PyBytes_FromStringAndSize(NULL, <Py_ssize_t>bound)
+    cdef uint8_t *dst = <uint8_t *>PyBytes_AS_STRING(out)
+    cdef uint8_t *scratch = <uint8_t *>malloc(scratch_length)
+    if scratch == NULL:
+        raise MemoryError()
+    try:
+        with nogil:
+            status = dicomrle_encode(
+                &frame, src_ptr, src_length, dst, bound,
+                scratch, scratch_length, &written,
+            )
+    finally:
+        free(scratch)
+    if status != DICOMRLE_OK:
+        raise _error(status)
+    DICOMRLE_BYTES_RESIZE(out, <Py_ssize_t>written)
+    return out
+
+
+def encode_row(const uint8_t[::1] src not None) -> bytes:
+    """PackBits-encode one row as PS3.5 G.3.1 describes."""
+    cdef size_t length = <size_t>src.shape[0]
+    if length == 0:
+        raise ValueError("a row must hold at least one byte")
+    out = PyBytes_FromStringAndSize(NULL, <Py_ssize_t>(length + (length + 127) // 128))
+    cdef uint8_t *dst = <uint8_t *>PyBytes_AS_STRING(out)
+    cdef size_t written
+    with nogil:
+        written = dicomrle_encode_row(&src[0], length, dst)
+    DICOMRLE_BYTES_RESIZE(out, <Py_ssize_t>written)
+    return out

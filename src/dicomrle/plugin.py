@@ -1,0 +1,99 @@
+"""pydicom encoding plugin for RLE Lossless, for pydicom 2.x and 3.x.
+
+pydicom 3.x calls ``encode_pixel_data(src, runner)``; pydicom 2.x calls
+``encode_pixel_data(src, **kwargs)``. Add it with :func:`dicomrle.register`.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pydicom.uid import UID, RLELossless
+
+ENCODER_DEPENDENCIES = {RLELossless: ("dicomrle",)}
+
+
+def is_available(uid: str) -> bool:
+    """Return True if `uid` is RLE Lossless and the C extension imports."""
+    if uid != RLELossless:
+        return False
+    try:
+        from dicomrle import _rle  # noqa: F401
+    except ImportError:
+        return False
+    return True
+
+
+def encode_pixel_data(src: bytes, runner: Any = None, **kwargs: Any) -> bytes:
+    """Return one frame of `src` encoded as RLE Lossless.
+
+    Parameters
+    ----------
+    src : bytes
+        One frame of pixel data. pydicom 3.0 passes samples in the smallest
+        container that holds Bits Stored (1, 2, 4 or 8 bytes), which may be
+        narrower than Bits Allocated; the container size follows from the
+        length of `src`, and the frame still gets Bits Allocated / 8
+        segments per sample.
+    runner : pydicom.pixels.encoders.base.EncodeRunner, optional
+        Given by pydicom 3.x; its options describe `src`.
+    **kwargs
+        Given by pydicom 2.x instead of `runner`: ``rows``, ``columns``,
+        ``samples_per_pixel``, ``bits_allocated``, ``pixel_representation``
+        and optionally ``byteorder`` and ``planar_configuration``.
+
+    Returns
+    -------
+    bytes
+        The encoded frame.
+    """
+    from dicomrle._frame import encode
+
+    opts = dict(runner.options) if runner is not None else kwargs
+    uid = opts.get("transfer_syntax_uid", RLELossless)
+    if uid != RLELossless:
+        raise ValueError(
+            f"'transfer_syntax_uid' must be RLE Lossless ({RLELossless}), "
+            f"not {UID(uid).name}"
+        )
+    rows = opts["rows"]
+    columns = opts["columns"]
+    samples = opts["samples_per_pixel"]
+    bits_allocated = opts["bits_allocated"]
+    planar = opts.get("planar_configuration", 0) if samples > 1 else 0
+    # pydicom 3 turns an ndarray into pixel-interleaved bytes, whatever the
+    # dataset's Planar Configuration says.
+    if runner is not None and runner.is_array:
+        planar = 0
+    return encode(
+        src,
+        rows=rows,
+        columns=columns,
+        samples_per_pixel=samples,
+        bits_allocated=bits_allocated,
+        byteorder=opts.get("byteorder") or "<",
+        planar_configuration=planar,
+        bytes_per_sample=_container_size(
+            len(src), rows * columns * samples, bits_allocated
+        ),
+        sign_extend=opts.get("pixel_representation", 0) == 1,
+    )
+
+
+def _container_size(length: int, samples: int, bits_allocated: int) -> int | None:
+    """Return the bytes per sample of a frame of `length` bytes.
+
+    None means Bits Allocated / 8, also for a frame with trailing padding.
+    """
+    if not isinstance(bits_allocated, int) or bits_allocated < 8 or samples < 1:
+        return None  # left for encode() to reject
+    full = bits_allocated // 8
+    if length >= samples * full:
+        return None
+    size, remainder = divmod(length, samples)
+    if remainder == 0 and size in (1, 2, 4):
+        return size
+    raise ValueError(
+        f"'src' holds {length} bytes, which is not {samples} samples of 1, 2, "
+        f"4 or {full} bytes"
+    )
