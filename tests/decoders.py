@@ -11,6 +11,7 @@ from __future__ import annotations
 import os
 import shutil
 import subprocess
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -99,24 +100,41 @@ def decode_file_pylibjpeg(path: Path) -> np.ndarray:
     return decode_file_pydicom(path, "pylibjpeg")
 
 
+_GDCM_SCRIPT = """
+import sys, gdcm
+reader = gdcm.ImageReader()
+reader.SetFileName(sys.argv[1])
+if not reader.Read():
+    sys.exit("python-gdcm cannot read the file")
+image = reader.GetImage()
+buffer = image.GetBuffer()
+if buffer is None:
+    sys.exit("python-gdcm cannot decode the file")
+with open(sys.argv[2], "wb") as f:
+    f.write(buffer.encode("utf-8", "surrogateescape"))
+print(image.GetPlanarConfiguration())
+"""
+
+
 def decode_file_python_gdcm(path: Path) -> np.ndarray:
-    """Decode with python-gdcm's ImageReader; returns (rows, columns, samples)
-    or (frames, rows, columns, samples) like pydicom, squeezed."""
+    """Decode with python-gdcm's ImageReader, in a child process: python-gdcm
+    aborts the interpreter on some inputs."""
     try:
-        import gdcm
+        import gdcm  # noqa: F401
     except ImportError:
         require(False, "python-gdcm")
-    reader = gdcm.ImageReader()
-    reader.SetFileName(str(path))
-    if not reader.Read():
-        raise ValueError(f"python-gdcm cannot read {path}")
-    image = reader.GetImage()
-    buffer = image.GetBuffer()
-    if buffer is None:
-        raise ValueError(f"python-gdcm cannot decode {path}")
-    buffer = buffer.encode("utf-8", "surrogateescape")
+    out = path.with_name(f"{path.stem}.gdcm.raw")
+    result = subprocess.run(
+        [sys.executable, "-c", _GDCM_SCRIPT, str(path), str(out)],
+        capture_output=True,
+        text=True,
+    )
+    if result.returncode:
+        raise ValueError(
+            f"python-gdcm failed ({result.returncode}): {result.stderr.strip()[-200:]}"
+        )
     ds = pydicom.dcmread(path, stop_before_pixels=True)
-    return _like_pydicom(ds, buffer, planar=image.GetPlanarConfiguration())
+    return _like_pydicom(ds, out.read_bytes(), planar=int(result.stdout))
 
 
 def _like_pydicom(ds: pydicom.Dataset, buffer: bytes, planar: int) -> np.ndarray:
@@ -136,6 +154,11 @@ def _like_pydicom(ds: pydicom.Dataset, buffer: bytes, planar: int) -> np.ndarray
         shift = ds.BitsAllocated - bits_stored
         arr = (arr << shift) >> shift
     out = arr
+    if PYDICOM_3 and ds.PhotometricInterpretation == "YBR_FULL":
+        # pydicom 3 returns YBR_FULL as RGB; so must we, to compare.
+        from pydicom.pixels import convert_color_space
+
+        out = convert_color_space(out, "YBR_FULL", "RGB")
     if samples == 1:
         out = out[..., 0]
     if frames == 1:
@@ -146,8 +169,9 @@ def _like_pydicom(ds: pydicom.Dataset, buffer: bytes, planar: int) -> np.ndarray
 def _convert(tool: list[str], path: Path, suffix: str) -> np.ndarray:
     out = path.with_name(f"{path.stem}.{suffix}.dcm")
     result = subprocess.run(tool + [str(path), str(out)], capture_output=True, text=True)
-    # gdcmconv reports some failures on stderr but still exits 0.
-    if result.returncode or not out.exists():
+    # gdcmconv reports some failures on stderr but still exits 0, leaving
+    # no file or an empty one.
+    if result.returncode or not out.exists() or out.stat().st_size == 0:
         raise ValueError(
             f"{tool[0]} failed ({result.returncode}): {result.stderr.strip()}"
         )

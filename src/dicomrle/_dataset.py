@@ -82,6 +82,17 @@ def _frames(ds: Dataset) -> Iterator[bytes]:
         )
 
 
+def write_dataset(fp: object, ds: Dataset) -> None:
+    """Write `ds` as a DICOM file (preamble and file meta) with pydicom 2.4 or 3."""
+    import pydicom
+
+    if int(pydicom.__version__.split(".")[0]) >= 3:
+        pydicom.dcmwrite(fp, ds, enforce_file_format=True)
+    else:  # pragma: no cover - pydicom 2.4
+        ds.is_little_endian, ds.is_implicit_VR = True, False
+        pydicom.dcmwrite(fp, ds, write_like_original=False)
+
+
 def compress_dataset(ds: Dataset) -> Dataset:
     """Replace the Pixel Data of `ds` in place by its RLE Lossless encoding.
 

@@ -11,14 +11,21 @@ from collections.abc import Sequence
 from pathlib import Path
 
 # pydicom's bundled example images, used when no PATH is given.
-EXAMPLES = ("ct", "mr", "overlay", "palette_color", "rgb_color", "rt_dose")
+EXAMPLES = (
+    "CT_small.dcm",
+    "MR_small.dcm",
+    "examples_overlay.dcm",
+    "examples_palette.dcm",
+    "examples_rgb_color.dcm",
+    "rtdose.dcm",
+)
 
 
 def example_paths() -> list[Path]:
     """Return the paths of pydicom's bundled example images."""
-    from pydicom import examples
+    from pydicom.data import get_testdata_file
 
-    return [Path(examples.get_path(name)) for name in EXAMPLES]
+    return [Path(p) for name in EXAMPLES if (p := get_testdata_file(name))]
 
 
 def compress_file(src: Path, dst: Path) -> tuple[int, int]:
@@ -34,7 +41,7 @@ def compress_file(src: Path, dst: Path) -> tuple[int, int]:
     """
     import pydicom
 
-    from dicomrle._dataset import compress_dataset
+    from dicomrle._dataset import compress_dataset, write_dataset
 
     ds = pydicom.dcmread(src)
     compress_dataset(ds)
@@ -42,7 +49,7 @@ def compress_file(src: Path, dst: Path) -> tuple[int, int]:
     tmp = dst.parent / f".{dst.name}.{secrets.token_hex(4)}.part"
     try:
         with open(tmp, "xb") as f:
-            pydicom.dcmwrite(f, ds, enforce_file_format=True)
+            write_dataset(f, ds)
         os.replace(tmp, dst)
     except BaseException:
         os.unlink(tmp)
