@@ -2,6 +2,8 @@
 
 from importlib.metadata import PackageNotFoundError, version
 
+from dicomrle._batch import encode_array
+from dicomrle._dataset import NotEncodable, compress
 from dicomrle._frame import encode_frame
 from dicomrle._register import register
 
@@ -10,4 +12,11 @@ try:
 except PackageNotFoundError:  # pragma: no cover - running from a source tree
     __version__ = "unknown"
 
-__all__ = ["__version__", "encode_frame", "register"]
+__all__ = [
+    "NotEncodable",
+    "__version__",
+    "compress",
+    "encode_array",
+    "encode_frame",
+    "register",
+]

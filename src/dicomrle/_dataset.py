@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import struct
+from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from dicomrle._frame import as_bytes_view, encode
+from dicomrle._batch import check_threads, run_all
+from dicomrle._frame import as_bytes_view, check_frame
 
 if TYPE_CHECKING:
     from pydicom.dataset import Dataset
@@ -13,16 +15,54 @@ if TYPE_CHECKING:
 # PS3.5 8.2.2: RLE Lossless keeps every sample of every pixel; subsampled
 # YBR data cannot be stored as it stands.
 SUBSAMPLED = ("YBR_FULL_422", "YBR_PARTIAL_422", "YBR_PARTIAL_420")
-REQUIRED = ("Rows", "Columns", "BitsAllocated", "PixelData")
-MAX_BASIC_OFFSET = 2**32 - 1
+REQUIRED = ("Rows", "Columns", "BitsAllocated")
 
 
 class NotEncodable(ValueError):
     """The dataset holds nothing that RLE Lossless can encode."""
 
 
-def _frames(ds: Dataset) -> Iterator[bytes]:
-    """Yield each frame of `ds` encoded as RLE Lossless."""
+@dataclass(frozen=True)
+class Plan:
+    """Where the frames of a dataset are and how to read them."""
+
+    data: memoryview
+    frames: int
+    rows: int
+    columns: int
+    samples: int
+    bits_allocated: int
+    big_endian: bool
+    planar: int
+
+    @property
+    def frame_length(self) -> int:
+        return self.rows * self.columns * self.samples * self.bits_allocated // 8
+
+
+def _int(ds: Dataset, keyword: str, default: int | None = None) -> int:
+    value = ds.get(keyword)
+    if value is None or value == "":
+        if default is None:
+            raise ValueError(f"the dataset lacks {keyword}")
+        return default
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        raise ValueError(f"{keyword} must be an integer, not {value!r}") from None
+
+
+def plan(ds: Dataset) -> Plan:
+    """Check that `ds` can be encoded and return where its frames are.
+
+    Raises
+    ------
+    NotEncodable
+        If the Pixel Data is missing or already compressed.
+    ValueError
+        If the Image Pixel elements are missing, contradict the length of
+        the Pixel Data, or describe data RLE Lossless cannot hold.
+    """
     from pydicom.uid import UncompressedTransferSyntaxes
 
     file_meta = getattr(ds, "file_meta", None)
@@ -33,24 +73,30 @@ def _frames(ds: Dataset) -> Iterator[bytes]:
         raise NotEncodable(f"the Pixel Data is already compressed ({syntax.name})")
     if "PixelData" not in ds:
         raise NotEncodable("the dataset has no (7FE0,0010) Pixel Data")
-    missing = [k for k in REQUIRED if ds.get(k) is None]
+    missing = [k for k in REQUIRED if ds.get(k) in (None, "")]
     if missing:
         raise ValueError(f"the dataset lacks {', '.join(missing)}")
 
-    rows, columns = int(ds.Rows), int(ds.Columns)
-    samples = int(ds.get("SamplesPerPixel") or 1)
-    bits = int(ds.BitsAllocated)
-    frames = int(ds.get("NumberOfFrames") or 1)
     photometric = str(ds.get("PhotometricInterpretation", ""))
     if photometric in SUBSAMPLED:
         raise ValueError(
             f"Photometric Interpretation {photometric} is subsampled; RLE "
             "Lossless needs every sample (convert it to YBR_FULL first)"
         )
-    if bits == 1 or bits % 8:
-        raise ValueError(f"'bits_allocated' must be 8, 16, 32 or 64, not {bits}")
+    rows, columns = _int(ds, "Rows"), _int(ds, "Columns")
+    samples = _int(ds, "SamplesPerPixel", 1)
+    bits = _int(ds, "BitsAllocated")
+    frames = _int(ds, "NumberOfFrames", 1)
     if frames < 1:
         raise ValueError(f"Number of Frames must be at least 1, not {frames}")
+    planar = _int(ds, "PlanarConfiguration", 0) if samples > 1 else 0
+    check_frame(
+        rows=rows,
+        columns=columns,
+        samples_per_pixel=samples,
+        bits_allocated=bits,
+        planar_configuration=planar,
+    )
 
     data = as_bytes_view(ds.PixelData)
     big_endian = not syntax.is_little_endian
@@ -61,25 +107,108 @@ def _frames(ds: Dataset) -> Iterator[bytes]:
         even = data.nbytes - data.nbytes % 2
         data = memoryview(np.frombuffer(data[:even], "<u2").byteswap()).cast("B")
 
-    frame_length = rows * columns * samples * bits // 8
-    if data.nbytes < frame_length * frames:
+    result = Plan(data, frames, rows, columns, samples, bits, big_endian, planar)
+    if data.nbytes < result.frame_length * frames:
         raise ValueError(
             f"the Pixel Data holds {data.nbytes} bytes, but {frames} frames of "
             f"{rows} x {columns} x {samples} samples of {bits} bits need "
-            f"{frame_length * frames}"
+            f"{result.frame_length * frames}"
         )
-    planar = int(ds.get("PlanarConfiguration") or 0) if samples > 1 else 0
-    for index in range(frames):
-        start = index * frame_length
-        yield encode(
-            data[start : start + frame_length],
-            rows=rows,
-            columns=columns,
-            samples_per_pixel=samples,
-            bits_allocated=bits,
-            byteorder=">" if big_endian else "<",
-            planar_configuration=planar,
-        )
+    return result
+
+
+def compress(
+    ds: Dataset,
+    *,
+    threads: int | None = None,
+    encapsulate_ext: bool | None = None,
+) -> Dataset:
+    """Compress the Pixel Data of `ds` in place as RLE Lossless, in parallel.
+
+    The contract of pydicom's ``Dataset.compress`` for RLE Lossless, and
+    right where pydicom's path is not: big-endian datasets, Planar
+    Configuration 1, and Bits Allocated 32 and 64. Frames are encoded by C
+    on `threads` threads, straight into the one encapsulated value, so the
+    memory used is about the input plus the output. The SOP Instance UID is
+    kept: the compression is lossless.
+
+    Parameters
+    ----------
+    ds : pydicom.dataset.Dataset
+        A dataset with uncompressed Pixel Data and a file meta Transfer
+        Syntax UID.
+    threads : int, optional
+        Threads to encode with; by default the cores this process may use.
+    encapsulate_ext : bool, optional
+        True to use the Extended Offset Table. By default the Basic Offset
+        Table is used unless it cannot hold the offsets (4 GiB or more).
+
+    Returns
+    -------
+    pydicom.dataset.Dataset
+        `ds`, with encapsulated RLE Lossless Pixel Data (OB, undefined
+        length), Planar Configuration 1 for colour (PS3.5 G.2) and the
+        RLE Lossless Transfer Syntax UID.
+
+    Raises
+    ------
+    NotEncodable
+        If the Pixel Data is missing or already compressed.
+    ValueError
+        If the Image Pixel elements are missing, contradict the length of
+        the Pixel Data, or describe data RLE Lossless cannot hold.
+
+    Examples
+    --------
+    >>> import dicomrle
+    >>> from pydicom import examples
+    >>> ds = dicomrle.compress(examples.ct)
+    >>> ds.file_meta.TransferSyntaxUID.name
+    'RLE Lossless'
+    """
+    from pydicom.uid import RLELossless
+    from pydicom.valuerep import VR
+
+    from dicomrle._encaps import FrameBuffer
+
+    threads = check_threads(threads)
+    p = plan(ds)
+    buffer = FrameBuffer(
+        p.frames,
+        p.rows,
+        p.columns,
+        p.samples,
+        p.bits_allocated // 8,
+        p.bits_allocated // 8,
+        p.big_endian,
+        p.planar == 1,
+        False,
+    )
+    length = p.frame_length
+    run_all(
+        lambda i: buffer.encode(i, p.data[i * length : (i + 1) * length]),
+        p.frames,
+        threads,
+    )
+    extended = bool(encapsulate_ext) or buffer.needs_extended()
+    value, offsets, lengths = buffer.finish(extended)
+    del buffer, p
+    ds.PixelData = value
+    element = ds["PixelData"]
+    element.VR = VR.OB
+    element.is_undefined_length = True
+    if extended:
+        ds.ExtendedOffsetTable = struct.pack(f"<{len(offsets)}Q", *offsets)
+        ds.ExtendedOffsetTableLengths = struct.pack(f"<{len(lengths)}Q", *lengths)
+    else:
+        for keyword in ("ExtendedOffsetTable", "ExtendedOffsetTableLengths"):
+            if keyword in ds:
+                delattr(ds, keyword)
+    if _int(ds, "SamplesPerPixel", 1) > 1:
+        # PS3.5 G.2, note: RLE is colour-by-plane, Planar Configuration 1.
+        ds.PlanarConfiguration = 1
+    ds.file_meta.TransferSyntaxUID = RLELossless
+    return ds
 
 
 def write_dataset(fp: object, ds: Dataset) -> None:
@@ -91,52 +220,3 @@ def write_dataset(fp: object, ds: Dataset) -> None:
     else:  # pragma: no cover - pydicom 2.4
         ds.is_little_endian, ds.is_implicit_VR = True, False
         pydicom.dcmwrite(fp, ds, write_like_original=False)
-
-
-def compress_dataset(ds: Dataset) -> Dataset:
-    """Replace the Pixel Data of `ds` in place by its RLE Lossless encoding.
-
-    Handles what pydicom's ``Dataset.compress`` does not: big-endian
-    datasets, Planar Configuration 1, and Bits Allocated 32 and 64.
-
-    Parameters
-    ----------
-    ds : pydicom.dataset.Dataset
-        A dataset with uncompressed Pixel Data and a file meta Transfer
-        Syntax UID.
-
-    Returns
-    -------
-    pydicom.dataset.Dataset
-        `ds`, now with encapsulated RLE Lossless Pixel Data.
-
-    Raises
-    ------
-    NotEncodable
-        If the Pixel Data is missing or already compressed.
-    ValueError
-        If the Image Pixel elements are missing, contradict the length of
-        the Pixel Data, or describe data RLE Lossless cannot hold.
-    """
-    from pydicom.encaps import encapsulate, encapsulate_extended
-    from pydicom.uid import RLELossless
-    from pydicom.valuerep import VR
-
-    encoded = list(_frames(ds))
-    offsets_end = sum(len(f) + 8 for f in encoded[:-1])
-    if offsets_end > MAX_BASIC_OFFSET:
-        ds.PixelData, ds.ExtendedOffsetTable, ds.ExtendedOffsetTableLengths = (
-            encapsulate_extended(encoded)
-        )
-    else:
-        ds.PixelData = encapsulate(encoded)
-    del encoded
-    element = ds["PixelData"]
-    element.VR = VR.OB
-    element.is_undefined_length = True
-    if int(ds.get("SamplesPerPixel") or 1) > 1:
-        # PS3.5 G.2: RLE stores every sample as planes of its own; decoders
-        # return pixel-interleaved data, which Planar Configuration 0 states.
-        ds.PlanarConfiguration = 0
-    ds.file_meta.TransferSyntaxUID = RLELossless
-    return ds

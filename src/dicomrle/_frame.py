@@ -57,6 +57,45 @@ def as_bytes_view(src: object) -> memoryview:
     return view.cast("B")
 
 
+def check_frame(
+    *,
+    rows: int,
+    columns: int,
+    samples_per_pixel: int,
+    bits_allocated: int,
+    planar_configuration: int,
+) -> tuple[int, int, int, int]:
+    """Check a frame's description; return rows, columns, samples and bytes
+    allocated as ints.
+
+    Raises
+    ------
+    TypeError
+        If a size is not an int.
+    ValueError
+        If a value is out of range or the frame needs more than 15 segments.
+    """
+    rows = _positive("rows", rows, MAX_DIMENSION)
+    columns = _positive("columns", columns, MAX_DIMENSION)
+    samples_per_pixel = _positive("samples_per_pixel", samples_per_pixel, MAX_SEGMENTS)
+    if isinstance(bits_allocated, bool) or bits_allocated not in BITS_ALLOCATED:
+        raise ValueError(
+            f"'bits_allocated' must be 8, 16, 32 or 64, not {bits_allocated!r}"
+        )
+    bytes_allocated = bits_allocated // 8
+    if samples_per_pixel * bytes_allocated > MAX_SEGMENTS:
+        raise ValueError(
+            f"'samples_per_pixel' ({samples_per_pixel}) times 'bits_allocated' / 8 "
+            f"({bytes_allocated}) is {samples_per_pixel * bytes_allocated} "
+            f"segments, but RLE Lossless allows at most {MAX_SEGMENTS}"
+        )
+    if isinstance(planar_configuration, bool) or planar_configuration not in (0, 1):
+        raise ValueError(
+            f"'planar_configuration' must be 0 or 1, not {planar_configuration!r}"
+        )
+    return rows, columns, samples_per_pixel, bytes_allocated
+
+
 def encode(
     src: object,
     *,
@@ -75,26 +114,15 @@ def encode(
     to ``bits_allocated // 8`` (the default); narrower samples are widened,
     with the sign when `sign_extend` is true.
     """
-    rows = _positive("rows", rows, MAX_DIMENSION)
-    columns = _positive("columns", columns, MAX_DIMENSION)
-    samples_per_pixel = _positive("samples_per_pixel", samples_per_pixel, MAX_SEGMENTS)
-    if isinstance(bits_allocated, bool) or bits_allocated not in BITS_ALLOCATED:
-        raise ValueError(
-            f"'bits_allocated' must be 8, 16, 32 or 64, not {bits_allocated!r}"
-        )
-    bytes_allocated = bits_allocated // 8
-    if samples_per_pixel * bytes_allocated > MAX_SEGMENTS:
-        raise ValueError(
-            f"'samples_per_pixel' ({samples_per_pixel}) times 'bits_allocated' / 8 "
-            f"({bytes_allocated}) is {samples_per_pixel * bytes_allocated} "
-            f"segments, but RLE Lossless allows at most {MAX_SEGMENTS}"
-        )
+    rows, columns, samples_per_pixel, bytes_allocated = check_frame(
+        rows=rows,
+        columns=columns,
+        samples_per_pixel=samples_per_pixel,
+        bits_allocated=bits_allocated,
+        planar_configuration=planar_configuration,
+    )
     if byteorder not in ("<", ">"):
         raise ValueError(f"'byteorder' must be '<' or '>', not {byteorder!r}")
-    if isinstance(planar_configuration, bool) or planar_configuration not in (0, 1):
-        raise ValueError(
-            f"'planar_configuration' must be 0 or 1, not {planar_configuration!r}"
-        )
     if bytes_per_sample is None:
         bytes_per_sample = bytes_allocated
     elif bytes_per_sample not in (1, 2, 4, 8) or bytes_per_sample > bytes_allocated:

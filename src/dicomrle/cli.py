@@ -1,14 +1,18 @@
-"""Command line: ``dicomrle compress [PATH ...] [-o DIR]``."""
+"""Command line: ``dicomrle compress PATH... -o OUTDIR [-j N] [--recursive]
+[--verify] [--overwrite]``."""
 
 from __future__ import annotations
 
 import argparse
-import os
 import sys
-import secrets
 import time
-from collections.abc import Sequence
+from collections import Counter
+from collections.abc import Iterator, Sequence
+from concurrent.futures import ProcessPoolExecutor, as_completed
 from pathlib import Path
+
+from dicomrle._batch import usable_cores
+from dicomrle._files import FAILED, SKIPPED, WRITTEN, FileResult, compress_file, plan_outputs
 
 # pydicom's bundled example images, used when no PATH is given.
 EXAMPLES = (
@@ -28,36 +32,7 @@ def example_paths() -> list[Path]:
     return [Path(p) for name in EXAMPLES if (p := get_testdata_file(name))]
 
 
-def compress_file(src: Path, dst: Path) -> tuple[int, int]:
-    """Write an RLE Lossless copy of the DICOM file `src` to `dst`.
-
-    The copy is written to a temporary file beside `dst` and renamed, so
-    `dst` is either complete or absent. `src` is only read.
-
-    Returns
-    -------
-    tuple[int, int]
-        The sizes of `src` and `dst` in bytes.
-    """
-    import pydicom
-
-    from dicomrle._dataset import compress_dataset, write_dataset
-
-    ds = pydicom.dcmread(src)
-    compress_dataset(ds)
-    dst.parent.mkdir(parents=True, exist_ok=True)
-    tmp = dst.parent / f".{dst.name}.{secrets.token_hex(4)}.part"
-    try:
-        with open(tmp, "xb") as f:
-            write_dataset(f, ds)
-        os.replace(tmp, dst)
-    except BaseException:
-        os.unlink(tmp)
-        raise
-    return src.stat().st_size, dst.stat().st_size
-
-
-def _size(n: float) -> str:
+def _mb(n: float) -> str:
     for unit in ("B", "kB", "MB", "GB"):
         if n < 1000 or unit == "GB":
             return f"{n:.0f} {unit}" if unit == "B" else f"{n:.1f} {unit}"
@@ -65,70 +40,115 @@ def _size(n: float) -> str:
     raise AssertionError("unreachable")
 
 
-def _line(name: str, before: int, after: int, seconds: float) -> str:
-    ratio = before / after if after else 0.0
-    return (
-        f"{name:<32} {_size(before):>9} -> {_size(after):>9}  "
-        f"{ratio:5.2f}x  {seconds * 1000:8.1f} ms"
-    )
-
-
-def _compress(paths: Sequence[Path], outdir: Path) -> int:
-    from pydicom.errors import InvalidDicomError
-
-    from dicomrle._dataset import NotEncodable
-
-    total_before = total_after = 0
-    failed = skipped = done = 0
-    used: set[str] = set()
-    start = time.perf_counter()
-    for src in paths:
-        name = src.name
-        stem, n = name, 1
-        while name in used:  # two inputs with one name: keep both
-            name = f"{Path(stem).stem}_{n}{Path(stem).suffix}"
-            n += 1
-        used.add(name)
-        t0 = time.perf_counter()
+def _run(
+    pairs: list[tuple[Path, Path]], jobs: int, overwrite: bool, verify: bool
+) -> Iterator[FileResult]:
+    """Yield each file's result as it completes."""
+    options = {"overwrite": overwrite, "verify": verify}
+    if jobs == 1 or len(pairs) == 1:
+        # One file at a time in this process, its frames on `jobs` threads.
+        for src, dst in pairs:
+            yield compress_file(src, dst, threads=jobs, **options)
+        return
+    with ProcessPoolExecutor(max_workers=min(jobs, len(pairs))) as pool:
+        futures = [
+            pool.submit(compress_file, src, dst, threads=1, **options)
+            for src, dst in pairs
+        ]
         try:
-            before, after = compress_file(src, outdir / name)
-        except (NotEncodable, InvalidDicomError) as exc:
-            skipped += 1
-            print(f"{src.name:<32} skipped: {exc}")
-            continue
-        except Exception as exc:  # one bad file must not stop the others
-            failed += 1
-            print(f"{src.name:<32} FAILED: {type(exc).__name__}: {exc}", file=sys.stderr)
-            continue
-        done += 1
-        total_before += before
-        total_after += after
-        print(_line(name, before, after, time.perf_counter() - t0))
+            for future in as_completed(futures):
+                yield future.result()
+        except BaseException:
+            for future in futures:
+                future.cancel()
+            raise
+
+
+def _compress(args: argparse.Namespace) -> int:
+    from tqdm import tqdm
+
+    paths = args.paths or example_paths()
+    try:
+        pairs = plan_outputs(paths, args.output, recursive=args.recursive)
+    except (OSError, ValueError) as exc:
+        print(f"dicomrle: {exc}", file=sys.stderr)
+        return 2
+    counts: Counter[str] = Counter()
+    bytes_in = bytes_out = 0
+    problems: list[FileResult] = []
+    start = time.perf_counter()
+    bar = tqdm(total=len(pairs), unit="file", disable=None, file=sys.stderr)
+    try:
+        for r in _run(pairs, args.jobs, args.overwrite, args.verify):
+            counts[r.status] += 1
+            if r.status == WRITTEN:
+                bytes_in += r.bytes_in
+                bytes_out += r.bytes_out
+                line = (
+                    f"{r.src}: {_mb(r.bytes_in)} -> {_mb(r.bytes_out)} "
+                    f"({r.bytes_in / max(r.bytes_out, 1):.2f}x) in {r.seconds * 1000:.1f} ms"
+                )
+            else:
+                problems.append(r)
+                line = f"{r.src}: {r.status}: {r.reason}"
+            bar.write(line, file=sys.stdout if r.status != FAILED else sys.stderr)
+            seconds = time.perf_counter() - start
+            bar.set_postfix_str(f"{bytes_in / 1e6 / max(seconds, 1e-9):.1f} MB/s")
+            bar.update()
+    except KeyboardInterrupt:
+        bar.close()
+        print("dicomrle: interrupted; no partial output was left", file=sys.stderr)
+        return 130
+    bar.close()
+
+    seconds = time.perf_counter() - start
+    ratio = bytes_in / bytes_out if bytes_out else 0.0
     print(
-        _line(f"total: {done} written", total_before, total_after,
-              time.perf_counter() - start)
-        + f"  ({skipped} skipped, {failed} failed) -> {outdir}"
+        f"files: {len(pairs)}, written: {counts[WRITTEN]}, "
+        f"skipped: {counts[SKIPPED]}, failed: {counts[FAILED]}\n"
+        f"in: {_mb(bytes_in)}, out: {_mb(bytes_out)}, ratio: {ratio:.2f}x, "
+        f"time: {seconds:.2f} s, {counts[WRITTEN] / seconds:.1f} files/s, "
+        f"{bytes_in / 1e6 / seconds:.1f} MB/s -> {args.output}"
     )
-    return 1 if failed else 0
+    for r in problems:
+        print(f"  {r.status}: {r.src}: {r.reason}")
+    return 1 if counts[FAILED] else 0
+
+
+def _jobs(text: str) -> int:
+    value = int(text)
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be at least 1, not {value}")
+    return value
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the ``dicomrle`` command; return its exit code."""
-    parser = argparse.ArgumentParser(
-        prog="dicomrle", description="DICOM RLE Lossless encoder"
-    )
+    parser = argparse.ArgumentParser(prog="dicomrle", description="DICOM RLE Lossless encoder")
     commands = parser.add_subparsers(dest="command", required=True)
     compress = commands.add_parser(
         "compress",
-        help="write an RLE Lossless copy of DICOM files",
-        description="Write an RLE Lossless copy of each DICOM file; inputs are "
-        "never modified. With no PATH, compress pydicom's bundled example images.",
+        help="write RLE Lossless copies of DICOM files",
+        description="Write an RLE Lossless copy of each DICOM file; folders are "
+        "mirrored under the output folder; inputs are never modified. With no "
+        "PATH, compress pydicom's bundled example images. Exit code 1 if any "
+        "file failed.",
     )
     compress.add_argument("paths", nargs="*", type=Path, metavar="PATH")
     compress.add_argument(
-        "-o", "--output", type=Path, default=Path("dicomrle-output"), metavar="DIR",
+        "-o", "--output", type=Path, default=Path("dicomrle-output"), metavar="OUTDIR",
         help="folder for the copies (default: ./dicomrle-output)",
     )
+    compress.add_argument(
+        "-j", "--jobs", type=_jobs, default=usable_cores(), metavar="N",
+        help="files encoded at once, or threads for a single file "
+        "(default: the usable cores)",
+    )
+    compress.add_argument("-r", "--recursive", action="store_true",
+                          help="descend into sub-folders")
+    compress.add_argument("--verify", action="store_true",
+                          help="decode each copy and compare it with its source before keeping it")
+    compress.add_argument("--overwrite", action="store_true",
+                          help="replace existing outputs (default: skip them)")
     args = parser.parse_args(argv)
-    paths = args.paths or example_paths()
-    return _compress(paths, args.output)
+    return _compress(args)

@@ -1,0 +1,155 @@
+"""Encode many frames at once on all cores: the C kernel runs without the
+GIL, so plain threads encode frames in parallel."""
+
+from __future__ import annotations
+
+import os
+import sys
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from typing import TYPE_CHECKING, TypeVar
+
+from dicomrle._frame import MAX_DIMENSION, encode
+
+if TYPE_CHECKING:
+    import numpy as np
+
+T = TypeVar("T")
+
+
+def usable_cores() -> int:
+    """Return the number of cores this process may run on."""
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # pragma: no cover - macOS, Windows
+        return os.cpu_count() or 1
+
+
+def check_threads(threads: int | None) -> int:
+    """Return `threads`, or the usable cores when it is None."""
+    if threads is None:
+        return usable_cores()
+    if isinstance(threads, bool) or not isinstance(threads, int) or threads < 1:
+        raise ValueError(f"'threads' must be a positive int or None, not {threads!r}")
+    return threads
+
+
+def run_all(func: Callable[[int], T], count: int, threads: int) -> list[T]:
+    """Return ``[func(0), ..., func(count - 1)]`` computed on `threads` threads."""
+    if threads == 1 or count == 1:
+        return [func(i) for i in range(count)]
+    with ThreadPoolExecutor(max_workers=min(threads, count)) as pool:
+        return list(pool.map(func, range(count)))
+
+
+def _shape(arr: np.ndarray, samples_per_pixel: int | None) -> tuple[int, int, int, int]:
+    """Return (frames, rows, columns, samples) of `arr`."""
+    shape = arr.shape
+    if arr.ndim == 2:
+        frames, rows, columns, samples = 1, *shape, 1
+    elif arr.ndim == 3 and (samples_per_pixel or 1) == 1:
+        frames, rows, columns, samples = *shape, 1
+    elif arr.ndim == 3:
+        frames, rows, columns, samples = 1, *shape
+    elif arr.ndim == 4:
+        frames, rows, columns, samples = shape
+    else:
+        raise ValueError(
+            f"'arr' must have 2, 3 or 4 dimensions, not {arr.ndim} (shape {shape})"
+        )
+    if samples_per_pixel is not None and samples != samples_per_pixel:
+        raise ValueError(
+            f"'samples_per_pixel' is {samples_per_pixel}, but the shape {shape} "
+            f"has {samples} samples per pixel"
+        )
+    if frames < 1:
+        raise ValueError(f"'arr' holds no frames (shape {shape})")
+    return frames, rows, columns, samples
+
+
+def encode_array(
+    arr: np.ndarray,
+    *,
+    samples_per_pixel: int | None = None,
+    bits_allocated: int | None = None,
+    threads: int | None = None,
+) -> list[bytes]:
+    """Encode every frame of an array as RLE Lossless, in parallel.
+
+    Parameters
+    ----------
+    arr : numpy.ndarray
+        Integer pixel data of any byte order and memory layout, shaped
+        (rows, columns), (frames, rows, columns), (rows, columns, samples)
+        or (frames, rows, columns, samples). A 3-D array is (frames, rows,
+        columns) unless `samples_per_pixel` is more than 1.
+    samples_per_pixel : int, optional
+        Samples per pixel; by default taken from the shape as above.
+    bits_allocated : int, optional
+        8, 16, 32 or 64, at least the bits of the array's items (the
+        default). Wider than the items, each sample is zero-extended, or
+        sign-extended for signed dtypes.
+    threads : int, optional
+        Threads to encode with; by default the cores this process may use.
+
+    Returns
+    -------
+    list[bytes]
+        One RLE Lossless frame per frame of `arr`.
+
+    Raises
+    ------
+    TypeError
+        If `arr` is not a NumPy array of integers.
+    ValueError
+        If the shape, `bits_allocated` or `threads` is not allowed.
+
+    Examples
+    --------
+    >>> import numpy as np, dicomrle
+    >>> frames = dicomrle.encode_array(np.zeros((4, 64, 64), dtype="<u2"))
+    >>> len(frames)
+    4
+    """
+    import numpy as np
+
+    if not isinstance(arr, np.ndarray):
+        raise TypeError(f"'arr' must be a numpy.ndarray, not {type(arr).__name__}")
+    if arr.dtype.kind not in "iu":
+        raise TypeError(f"'arr' must hold integers, not {arr.dtype}")
+    threads = check_threads(threads)
+    frames, rows, columns, samples = _shape(arr, samples_per_pixel)
+    for name, size in (("rows", rows), ("columns", columns)):
+        if not 1 <= size <= MAX_DIMENSION:
+            raise ValueError(f"'{name}' must be between 1 and {MAX_DIMENSION}, not {size}")
+    itemsize = arr.dtype.itemsize
+    if bits_allocated is None:
+        bits_allocated = 8 * itemsize
+    elif isinstance(bits_allocated, int) and bits_allocated < 8 * itemsize:
+        raise ValueError(
+            f"'bits_allocated' ({bits_allocated}) is smaller than the "
+            f"{8 * itemsize} bits of the array's items"
+        )
+    big = arr.dtype.byteorder == ">" or (
+        arr.dtype.byteorder == "=" and sys.byteorder == "big"
+    )
+    stack = arr.reshape(frames, rows, columns, samples)
+
+    def one(index: int) -> bytes:
+        frame = stack[index]
+        if not frame.flags.c_contiguous:
+            frame = np.ascontiguousarray(frame)
+        return encode(
+            frame,
+            rows=rows,
+            columns=columns,
+            samples_per_pixel=samples,
+            bits_allocated=bits_allocated,
+            byteorder=">" if big else "<",
+            bytes_per_sample=itemsize,
+            sign_extend=arr.dtype.kind == "i",
+        )
+
+    return run_all(one, frames, threads)
+
+
