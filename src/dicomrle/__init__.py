@@ -4,6 +4,7 @@ from importlib.metadata import PackageNotFoundError, version
 
 from dicomrle._batch import encode_array
 from dicomrle._dataset import NotEncodable, compress
+from dicomrle._files import FileResult, compress_file
 from dicomrle._frame import encode_frame
 from dicomrle._register import register
 
@@ -13,9 +14,11 @@ except PackageNotFoundError:  # pragma: no cover - running from a source tree
     __version__ = "unknown"
 
 __all__ = [
+    "FileResult",
     "NotEncodable",
     "__version__",
     "compress",
+    "compress_file",
     "encode_array",
     "encode_frame",
     "register",
