@@ -54,7 +54,7 @@ def decode_frame_pydicom(
     except ImportError:
         from pydicom.pixel_data_handlers.rle_handler import _rle_decode_frame
     data = _rle_decode_frame(frame, rows, columns, samples, bits)
-    return _planar_to_array(data, rows, columns, samples, bits, ">")
+    return _planar_to_array(data, rows, columns, samples, bits, "<")
 
 
 def decode_frame_pylibjpeg(

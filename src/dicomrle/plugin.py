@@ -11,6 +11,7 @@ from typing import Any
 from pydicom.uid import UID, RLELossless
 
 ENCODER_DEPENDENCIES = {RLELossless: ("dicomrle",)}
+REQUIRED = ("rows", "columns", "samples_per_pixel", "bits_allocated")
 
 
 def is_available(uid: str) -> bool:
@@ -50,6 +51,9 @@ def encode_pixel_data(src: bytes, runner: Any = None, **kwargs: Any) -> bytes:
     from dicomrle._frame import encode
 
     opts = dict(runner.options) if runner is not None else kwargs
+    missing = [k for k in REQUIRED if opts.get(k) is None]
+    if missing:
+        raise TypeError(f"missing encoding option(s): {', '.join(map(repr, missing))}")
     uid = opts.get("transfer_syntax_uid", RLELossless)
     if uid != RLELossless:
         raise ValueError(
