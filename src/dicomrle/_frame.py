@@ -29,6 +29,17 @@ def _positive(name: str, value: object, maximum: int) -> int:
     return number
 
 
+def _choice(name: str, value: object, allowed: tuple[int, ...]) -> int:
+    text = ", ".join(map(str, allowed[:-1])) + f" or {allowed[-1]}"
+    try:
+        number = None if isinstance(value, bool) else operator.index(value)
+    except TypeError:
+        number = None
+    if number not in allowed:
+        raise ValueError(f"'{name}' must be {text}, not {value!r}")
+    return number
+
+
 def as_bytes_view(src: object) -> memoryview:
     """Return `src` as a flat, C-contiguous memoryview of unsigned bytes.
 
@@ -43,9 +54,9 @@ def as_bytes_view(src: object) -> memoryview:
         raise TypeError("'src' must be a bytes-like object, not str")
     try:
         view = memoryview(src)  # type: ignore[arg-type]
-    except TypeError:
+    except (TypeError, ValueError) as exc:  # numpy: ValueError for datetime64
         raise TypeError(
-            f"'src' must be a bytes-like object, not {type(src).__name__}"
+            f"'src' must be a bytes-like object, not {type(src).__name__} ({exc})"
         ) from None
     if not view.c_contiguous:
         raise ValueError(
@@ -78,21 +89,14 @@ def check_frame(
     rows = _positive("rows", rows, MAX_DIMENSION)
     columns = _positive("columns", columns, MAX_DIMENSION)
     samples_per_pixel = _positive("samples_per_pixel", samples_per_pixel, MAX_SEGMENTS)
-    if isinstance(bits_allocated, bool) or bits_allocated not in BITS_ALLOCATED:
-        raise ValueError(
-            f"'bits_allocated' must be 8, 16, 32 or 64, not {bits_allocated!r}"
-        )
-    bytes_allocated = bits_allocated // 8
+    bytes_allocated = _choice("bits_allocated", bits_allocated, BITS_ALLOCATED) // 8
     if samples_per_pixel * bytes_allocated > MAX_SEGMENTS:
         raise ValueError(
             f"'samples_per_pixel' ({samples_per_pixel}) times 'bits_allocated' / 8 "
             f"({bytes_allocated}) is {samples_per_pixel * bytes_allocated} "
             f"segments, but RLE Lossless allows at most {MAX_SEGMENTS}"
         )
-    if isinstance(planar_configuration, bool) or planar_configuration not in (0, 1):
-        raise ValueError(
-            f"'planar_configuration' must be 0 or 1, not {planar_configuration!r}"
-        )
+    _choice("planar_configuration", planar_configuration, (0, 1))
     return rows, columns, samples_per_pixel, bytes_allocated
 
 

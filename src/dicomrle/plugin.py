@@ -94,10 +94,12 @@ def _container_size(length: int, samples: int, bits_allocated: int) -> int | Non
     full = bits_allocated // 8
     if length >= samples * full:
         return None
+    sizes = [n for n in (1, 2, 4, 8) if n <= full]
     size, remainder = divmod(length, samples)
-    if remainder == 0 and size in (1, 2, 4):
+    if remainder == 0 and size in sizes:
         return size
+    allowed = ", ".join(map(str, sizes[:-1])) + f" or {sizes[-1]}" if len(sizes) > 1 else "1"
     raise ValueError(
-        f"'src' holds {length} bytes, which is not {samples} samples of 1, 2, "
-        f"4 or {full} bytes"
+        f"'src' holds {length} bytes, which is not {samples} samples of "
+        f"{allowed} bytes"
     )
