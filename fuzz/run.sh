@@ -5,6 +5,8 @@
 #
 #   fuzz/run.sh [SECONDS] [-- LIBFUZZER_ARGS...]
 #
+# SECONDS 0 builds and writes the seeds only.
+#
 # Environment:
 #   CLANG       clang to build with (default: clang, else the newest
 #               /usr/lib/llvm-*/bin/clang)
@@ -57,6 +59,12 @@ echo "== building $bin with $clang"
 echo "== writing seeds to $seeds"
 rm -rf "$seeds"
 "$python" "$repo/fuzz/make_seeds.py" "$seeds"
+
+# libFuzzer reads -max_total_time=0 as "no limit": 0 here means build only.
+if ((seconds == 0)); then
+    echo "== built; not fuzzing (SECONDS is 0)"
+    exit 0
+fi
 
 log=$work/fuzz.log
 before=$(find "$work/artifacts" -type f | wc -l)
