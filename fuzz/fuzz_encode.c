@@ -327,6 +327,9 @@ static void check_invalid(const params *p)
           dicomrle_status_message(st), (unsigned long long)p->rows,
           (unsigned long long)p->columns, (unsigned long long)p->spp,
           (unsigned long long)p->ba, (unsigned long long)p->bps);
+    CHECK(dicomrle_status_message(st) != NULL &&
+          dicomrle_status_message(st)[0] != '\0', "no message for status %d",
+          st);
     CHECK(dicomrle_frame_length(&f) == 0 && dicomrle_encode_bound(&f) == 0 &&
           dicomrle_scratch_size(&f) == 0,
           "size functions of an invalid frame are not 0");

@@ -90,7 +90,28 @@ def synthetic() -> list[bytes]:
     for rows, columns in ((1 << 32, 1), (1 << 20, 1 << 12), (2**64 - 1, 2), (1, 2**64 - 100)):
         seeds.append(huge_seed(rows, columns, 1, 1, 1))
         seeds.append(huge_seed(rows, columns, 3, 4, 2))
+    # Worst cases right at 0xFFFFFFFE, and a rows x row worst case of exactly
+    # 2**64 - 1, where adding the pad byte overflows.
+    for segments, spp, ba in ((1, 1, 1), (15, 15, 1), (8, 1, 8)):
+        for target in range(0xFFFFFFFE - 2, 0xFFFFFFFE + 3):
+            columns = columns_for((target - 64) // segments - 1)
+            if columns:
+                seeds.append(huge_seed(1, columns, spp, ba, 1))
+    for rows in (3, 5, 17):
+        columns = columns_for((2**64 - 1) // rows)
+        if columns:
+            seeds.append(huge_seed(rows, columns, 1, 1, 1))
     return seeds
+
+
+def columns_for(row_worst: int) -> int:
+    """Columns whose PackBits worst case, c + ceil(c / 128), is `row_worst`,
+    or 0 if there are none."""
+    guess = row_worst * 128 // 129
+    for c in range(max(1, guess - 2), guess + 3):
+        if c + (c + 127) // 128 == row_worst:
+            return c
+    return 0
 
 
 def from_files() -> list[bytes]:
