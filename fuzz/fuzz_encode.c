@@ -5,7 +5,7 @@
  * Input: an 8-byte header, then pixel bytes.
  *
  *   byte 0  flags: 0x01 big_endian, 0x02 planar, 0x04 sign_extend,
- *           0x20 raw parameters (invalid values allowed),
+ *           0x10 encode twice, 0x20 raw parameters (invalid values allowed),
  *           0x40 huge mode, 0x80 row mode (dicomrle_encode_row)
  *   byte 1-2  rows, little-endian, modulo 301 (0 is invalid)
  *   byte 3-4  columns, little-endian, modulo 1025 (0 is invalid)
@@ -42,6 +42,7 @@
 #define FLAG_BIG_ENDIAN 0x01
 #define FLAG_PLANAR 0x02
 #define FLAG_SIGN_EXTEND 0x04
+#define FLAG_TWICE 0x10
 #define FLAG_RAW 0x20
 #define FLAG_HUGE 0x40
 #define FLAG_ROW 0x80
@@ -343,7 +344,7 @@ static void check_invalid(const params *p)
 }
 
 static void check_frame(const params *p, const uint8_t *pixels, size_t count,
-                        size_t stretch)
+                        size_t stretch, int twice)
 {
     dicomrle_frame f = to_frame(p);
     dicomrle_status st = dicomrle_check(&f);
@@ -395,6 +396,20 @@ static void check_frame(const params *p, const uint8_t *pixels, size_t count,
     CHECK(all_bytes(dst + written, dst_len - written, CANARY),
           "encode wrote past *dst_length");
     CHECK(memcmp(src, src_copy, src_len) == 0, "encode changed src");
+
+    /* The output may not depend on what dst and scratch held before. */
+    if (twice) {
+        uint8_t *again = xmalloc(dst_len);
+        size_t written_again = 0;
+        memset(again, (uint8_t)~CANARY, dst_len);
+        memset(scratch, (uint8_t)(stretch * 37 + count), scratch_len);
+        st = dicomrle_encode(&f, src, src_len, again, dst_len, scratch,
+                             scratch_len, &written_again);
+        CHECK(st == DICOMRLE_OK && written_again == written &&
+              memcmp(again, dst, written) == 0,
+              "a second encode with other dst and scratch contents differs");
+        free(again);
+    }
 
     /* PS3.5 G.5: segment count, offsets from the start of the header,
        the first 64, unused ones 0. */
@@ -589,6 +604,6 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             p.rows = 1;
         }
     }
-    check_frame(&p, pixels, count, stretch);
+    check_frame(&p, pixels, count, stretch, (flags & FLAG_TWICE) != 0);
     return 0;
 }

@@ -20,6 +20,7 @@ from pathlib import Path
 FLAG_BIG_ENDIAN = 0x01
 FLAG_PLANAR = 0x02
 FLAG_SIGN_EXTEND = 0x04
+FLAG_TWICE = 0x10
 FLAG_RAW = 0x20
 FLAG_HUGE = 0x40
 FLAG_ROW = 0x80
@@ -79,8 +80,11 @@ def synthetic() -> list[bytes]:
         for bps in range(1, ba + 1):
             for flags in range(8):
                 spp = min(3, 15 // ba)
+                # Half of them encoded twice, with other dst and scratch contents.
+                twice = FLAG_TWICE if flags & 1 else 0
                 seeds.append(
-                    frame_seed(values, rows=5, columns=9, spp=spp, ba=ba, bps=bps, flags=flags)
+                    frame_seed(values, rows=5, columns=9, spp=spp, ba=ba, bps=bps,
+                               flags=flags | twice)
                 )
     # Invalid parameters, to be refused.
     for spp, ba, bps in ((0, 1, 1), (1, 0, 0), (1, 3, 1), (1, 2, 3), (2, 8, 8), (15, 2, 2)):

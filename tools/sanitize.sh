@@ -46,14 +46,38 @@ if [[ ! -x $venv/bin/python ]]; then
 fi
 vpy=$venv/bin/python
 say "installing the build and test requirements"
+# From pyproject.toml: the build requirements, the dependencies and the test
+# extra (tests/decoders.py fails rather than skips in CI when one is missing).
+mapfile -t requirements < <("$vpy" - "$repo/pyproject.toml" <<'EOF'
+import sys
+
+try:
+    import tomllib
+except ImportError:  # Python 3.10
+    print("\n".join(["meson-python>=0.17", "Cython>=3.1", "pydicom>=2.4", "numpy>=1.24",
+                     "pytest>=8", "hypothesis>=6.100", "pydicom-data", "pylibjpeg>=2.0",
+                     "pylibjpeg-rle>=2.0", "python-gdcm>=3.0.24"]))
+    sys.exit()
+with open(sys.argv[1], "rb") as f:
+    project = tomllib.load(f)
+print("\n".join(project["build-system"]["requires"]
+                + project["project"]["dependencies"]
+                + project["project"]["optional-dependencies"]["test"]))
+EOF
+)
+if ((${#requirements[@]} == 0)); then
+    echo "error: cannot read the requirements from pyproject.toml" >&2
+    exit 1
+fi
+# pydicom 3.0.x: the release the plugin targets first.
 "$vpy" -m pip install --quiet --disable-pip-version-check \
-    "meson-python>=0.17" meson ninja "Cython>=3.1" \
-    numpy "pydicom==3.0.*" pydicom-data pylibjpeg pylibjpeg-rle pytest hypothesis
+    meson ninja "${requirements[@]}" "pydicom==3.0.*"
 
 # --- the build ------------------------------------------------------------
 # meson's b_sanitize adds -fsanitize=... to compile and link lines; b_lundef
-# must be off, or linking an instrumented module with -Wl,--no-undefined
-# fails. -fno-sanitize-recover=all turns every UBSan report into an abort.
+# must be off: clang leaves the sanitizer runtime out of shared modules, so
+# -Wl,--no-undefined would refuse them. -fno-sanitize-recover=all turns every
+# UBSan report into an abort.
 # debugoptimized keeps -g for readable stack traces. The build directory is
 # fresh each time, so a stale object can never hide a change.
 say "building with -fsanitize=address,undefined ($cc)"
@@ -80,12 +104,13 @@ ext=$(find "$venv" -name '_rle*.so' -path '*/dicomrle/*' | head -n 1)
 # --- the runtime ----------------------------------------------------------
 # python itself is not instrumented, so the ASan runtime must be loaded
 # first, through LD_PRELOAD: the one the extension links to (gcc), else
-# the compiler's (clang links it statically into executables only).
-libasan=$(ldd "$ext" | awk '/libasan/ { print $3; exit }')
+# clang's shared runtime, which holds the UBSan handlers too.
+libasan=$(ldd "$ext" | awk '/libasan|libclang_rt\.asan/ { print $3; exit }')
 if [[ -z $libasan ]]; then
-    libasan=$("$cc" -print-file-name=libasan.so)
-    if [[ $libasan == libasan.so ]]; then
-        libasan=$("$cc" -print-file-name=libclang_rt.asan-x86_64.so)
+    if "$cc" --version | grep -q clang; then
+        libasan=$("$cc" -print-file-name="libclang_rt.asan-$(uname -m).so")
+    else
+        libasan=$("$cc" -print-file-name=libasan.so)
     fi
 fi
 if [[ ! -e $libasan ]]; then
