@@ -261,10 +261,13 @@ dicomrle_status dicomrle_encode(const dicomrle_frame *frame,
     size_t row_step;
     int contiguous;
 
-    if (dst_length == NULL || src == NULL || dst == NULL || scratch == NULL) {
+    if (dst_length == NULL) {
         return DICOMRLE_ERR_NULL;
     }
     *dst_length = 0;
+    if (src == NULL || dst == NULL || scratch == NULL) {
+        return DICOMRLE_ERR_NULL;
+    }
     status = dicomrle_check(frame);
     if (status != DICOMRLE_OK) {
         return status;
