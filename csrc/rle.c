@@ -213,7 +213,7 @@ size_t dicomrle_row_scalar(const uint8_t *src, size_t length, uint8_t *dst)
 
 size_t dicomrle_encode_row(const uint8_t *src, size_t length, uint8_t *dst)
 {
-    return dicomrle_row_fast(src, length, dst);
+    return dicomrle_row_fast(src, length, dst, dst + row_bound(length));
 }
 
 size_t dicomrle_encode_row_scalar(const uint8_t *src, size_t length,
@@ -344,7 +344,8 @@ static dicomrle_status encode(const dicomrle_frame *frame,
                     row_src = scratch;
                 }
                 offset += fast
-                    ? dicomrle_row_fast(row_src, frame->columns, dst + offset)
+                    ? dicomrle_row_fast(row_src, frame->columns, dst + offset,
+                                        dst + dst_capacity)
                     : dicomrle_row_scalar(row_src, frame->columns, dst + offset);
             }
             if ((offset - start) % 2) {

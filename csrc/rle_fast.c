@@ -44,14 +44,12 @@ static unsigned ctz32(uint32_t x)
     _BitScanForward(&i, x);
     return (unsigned)i;
 }
-#if defined(RLE_SWAR)
 static unsigned ctz64(uint64_t x)
 {
     unsigned long i;
     _BitScanForward64(&i, x);
     return (unsigned)i;
 }
-#endif
 #else
 #define ctz32(x) ((unsigned)__builtin_ctz(x))
 #define ctz64(x) ((unsigned)__builtin_ctzll(x))
@@ -70,7 +68,7 @@ const char *dicomrle_fast_isa(void)
 #endif
 }
 
-#if defined(RLE_SWAR)
+#if defined(RLE_SWAR) || !defined(RLE_SSE2)
 static uint64_t load64(const uint8_t *p)
 {
     uint64_t v;
@@ -79,60 +77,111 @@ static uint64_t load64(const uint8_t *p)
 }
 #endif
 
-/* The first i' >= i with p[i'] == p[i' + 1] == p[i' + 2] and i' + 2 < n,
-   or n if there is none. */
-static size_t find_triple(const uint8_t *p, size_t i, size_t n)
+/*
+ * Bit masks of one 64-byte word of the row, made on demand and kept while
+ * the encoder stays in that word: bit k of `eq` is set when
+ * p[64 w + k] == p[64 w + k + 1], bit k of `triple` when a repeat of three
+ * starts there (both bytes after it equal it). Bits past the row are 0.
+ */
+typedef struct scan {
+    const uint8_t *p;
+    size_t n;
+    size_t w;
+    uint64_t eq;
+    uint64_t triple;
+} scan;
+
+static void scan_word(scan *s, size_t w)
 {
+    const uint8_t *p = s->p;
+    size_t base = 64 * w;
+    size_t n = s->n;
+    uint64_t eq = 0;
+    uint64_t next = 0; /* bit 0: p[base + 64] == p[base + 65] */
+    size_t k;
+
+    s->w = w;
 #if defined(RLE_SSE2)
-    while (i + 34 <= n) {
-        __m128i a0 = _mm_loadu_si128((const __m128i *)(p + i));
-        __m128i a1 = _mm_loadu_si128((const __m128i *)(p + i + 1));
-        __m128i a2 = _mm_loadu_si128((const __m128i *)(p + i + 2));
-        __m128i b0 = _mm_loadu_si128((const __m128i *)(p + i + 16));
-        __m128i b1 = _mm_loadu_si128((const __m128i *)(p + i + 17));
-        __m128i b2 = _mm_loadu_si128((const __m128i *)(p + i + 18));
-        uint32_t ma = (uint32_t)_mm_movemask_epi8(
-            _mm_and_si128(_mm_cmpeq_epi8(a0, a1), _mm_cmpeq_epi8(a1, a2)));
-        uint32_t mb = (uint32_t)_mm_movemask_epi8(
-            _mm_and_si128(_mm_cmpeq_epi8(b0, b1), _mm_cmpeq_epi8(b1, b2)));
-        uint32_t m = ma | (mb << 16);
-        if (m) {
-            return i + ctz32(m);
+    if (n >= 17) {
+        /* 16 positions per compare; the last compare of the row is moved
+           back to end at p[n - 1] and its mask shifted into place. */
+        for (k = 0; k < 64; k += 16) {
+            size_t pos = base + k;
+            const uint8_t *q = p + pos;
+            uint64_t m;
+            if (pos + 17 <= n) {
+                __m128i a = _mm_loadu_si128((const __m128i *)q);
+                __m128i b = _mm_loadu_si128((const __m128i *)(q + 1));
+                m = (uint32_t)_mm_movemask_epi8(_mm_cmpeq_epi8(a, b));
+            } else {
+                __m128i a, b;
+                if (pos + 1 >= n) {
+                    break;
+                }
+                a = _mm_loadu_si128((const __m128i *)(p + n - 17));
+                b = _mm_loadu_si128((const __m128i *)(p + n - 16));
+                m = (uint32_t)_mm_movemask_epi8(_mm_cmpeq_epi8(a, b)) >>
+                    (pos - (n - 17));
+            }
+            eq |= m << k;
         }
-        i += 32;
-    }
-    if (i + 18 <= n) {
-        __m128i a0 = _mm_loadu_si128((const __m128i *)(p + i));
-        __m128i a1 = _mm_loadu_si128((const __m128i *)(p + i + 1));
-        __m128i a2 = _mm_loadu_si128((const __m128i *)(p + i + 2));
-        uint32_t m = (uint32_t)_mm_movemask_epi8(
-            _mm_and_si128(_mm_cmpeq_epi8(a0, a1), _mm_cmpeq_epi8(a1, a2)));
-        if (m) {
-            return i + ctz32(m);
+        if (base + 65 < n) {
+            next = p[base + 64] == p[base + 65];
         }
-        i += 16;
+        s->eq = eq;
+        s->triple = eq & ((eq >> 1) | (next << 63));
+        return;
     }
 #elif defined(RLE_SWAR)
-    /* Byte k of v is zero iff a triple starts at i + k; the lowest set bit
-       of the zero-byte test is exact (borrows only move upwards). */
-    while (i + 10 <= n) {
-        uint64_t x = load64(p + i);
-        uint64_t y = load64(p + i + 1);
-        uint64_t z = load64(p + i + 2);
-        uint64_t v = (x ^ y) | (y ^ z);
-        uint64_t zero = (v - 0x0101010101010101u) & ~v & 0x8080808080808080u;
-        if (zero) {
-            return i + ctz64(zero) / 8;
+    if (base + 66 <= n) {
+        const uint8_t *q = p + base;
+        for (k = 0; k < 64; k += 8) {
+            uint64_t v = load64(q + k) ^ load64(q + k + 1);
+            /* 0x80 in each byte of v that is zero, exactly. */
+            uint64_t z = ~(((v & 0x7F7F7F7F7F7F7F7Fu) + 0x7F7F7F7F7F7F7F7Fu) | v) &
+                         0x8080808080808080u;
+            /* Gather the eight flags into a byte. */
+            eq |= ((z >> 7) * 0x0102040810204080u >> 56) << k;
         }
-        i += 8;
+        next = q[64] == q[65];
+        s->eq = eq;
+        s->triple = eq & ((eq >> 1) | (next << 63));
+        return;
     }
 #endif
-    for (; i + 2 < n; i++) {
-        if (p[i] == p[i + 1] && p[i] == p[i + 2]) {
-            return i;
+    for (k = 0; k < 64 && base + k + 1 < n; k++) {
+        eq |= (uint64_t)(p[base + k] == p[base + k + 1]) << k;
+    }
+    if (base + 65 < n) {
+        next = p[base + 64] == p[base + 65];
+    }
+    s->eq = eq;
+    s->triple = eq & ((eq >> 1) | (next << 63));
+}
+
+/* The first t >= i where a repeat of three or more bytes starts, or n. */
+static size_t next_triple(scan *s, size_t i)
+{
+    size_t w = i / 64;
+    uint64_t m;
+
+    if (i >= s->n) {
+        return s->n;
+    }
+    if (w != s->w) {
+        scan_word(s, w);
+    }
+    m = s->triple >> (i % 64);
+    if (m) {
+        return i + ctz64(m);
+    }
+    for (w++; 64 * w < s->n; w++) {
+        scan_word(s, w);
+        if (s->triple) {
+            return 64 * w + ctz64(s->triple);
         }
     }
-    return n;
+    return s->n;
 }
 
 /* The number of bytes from p[i] on equal to p[i], at most n - i. */
@@ -166,9 +215,19 @@ static size_t run_length(const uint8_t *p, size_t i, size_t n)
     return j - i;
 }
 
-/* PS3.5 G.3.1 literal runs: packets of 128 bytes, then the rest. */
-static uint8_t *put_literal(uint8_t *out, const uint8_t *src, size_t length)
+/* PS3.5 G.3.1 literal runs: packets of 128 bytes, then the rest. A
+   short literal is copied as one 16-byte block when both buffers have
+   room for it (src_end and out_end are one past the readable and the
+   writable bytes); the bytes written past it are overwritten later or lie
+   past the encoded length. */
+static uint8_t *put_literal(uint8_t *out, const uint8_t *src, size_t length,
+                            const uint8_t *src_end, const uint8_t *out_end)
 {
+    if (length <= 16 && src_end - src >= 16 && out_end - out >= 17) {
+        *out = (uint8_t)(length - 1);
+        memcpy(out + 1, src, 16);
+        return out + 1 + length;
+    }
     while (length > MAX_RUN) {
         *out++ = MAX_RUN - 1;
         memcpy(out, src, MAX_RUN);
@@ -196,23 +255,86 @@ static uint8_t *put_replicate(uint8_t *out, uint8_t value, size_t length)
     return out;
 }
 
-size_t dicomrle_row_fast(const uint8_t *src, size_t n, uint8_t *dst)
+size_t dicomrle_row_fast(const uint8_t *src, size_t n, uint8_t *dst,
+                         const uint8_t *dst_end)
 {
+    const uint8_t *src_end = src + n;
     uint8_t *out = dst;
     size_t i = 0;
     size_t lit_start = 0;
     size_t lit_len = 0; /* the open literal is src[lit_start, i) */
-    size_t t = find_triple(src, 0, n);
+    size_t t;
+    scan s;
 
-    while (i < n) {
-        if (i == t) {
-            /* A repeat of three or more bytes: replicate runs. */
-            size_t run = run_length(src, i, n);
-            size_t room = lit_len % MAX_RUN ? MAX_RUN - lit_len % MAX_RUN : 0;
+    s.p = src;
+    s.n = n;
+    scan_word(&s, 0);
+    t = next_triple(&s, 0);
+
+    for (;;) {
+        /* src[i, t) holds runs of one or two bytes. */
+        while (i < t) {
+            if (lit_len == 0) {
+                /* No literal open: a two-byte repeat is a replicate run. */
+                if (i + 1 < t && src[i] == src[i + 1]) {
+                    *out++ = (uint8_t)(257 - 2);
+                    *out++ = src[i];
+                    i += 2;
+                    continue;
+                }
+                lit_start = i;
+                lit_len = 1;
+                if (++i == t) {
+                    break;
+                }
+            }
+            /* A literal is open: every run joins it, but for a two-byte
+               repeat that starts where the current packet has one byte of
+               room (offset k - 1) or none (offset k); k steps by 128
+               while the literal grows. */
+            {
+                size_t k = lit_len % MAX_RUN ? MAX_RUN - lit_len % MAX_RUN : 0;
+                size_t x = t;
+
+                while (i + k < t) {
+                    if (k && src[i + k - 1] == src[i + k]) {
+                        x = i + k - 1;
+                        break;
+                    }
+                    if (i + k + 1 < t && src[i + k] == src[i + k + 1]) {
+                        x = i + k;
+                        break;
+                    }
+                    k += MAX_RUN;
+                }
+                lit_len += x - i;
+                i = x;
+                if (x < t) {
+                    out = put_literal(out, src + lit_start, lit_len, src_end,
+                                      dst_end);
+                    lit_len = 0;
+                    *out++ = (uint8_t)(257 - 2);
+                    *out++ = src[x];
+                    i += 2;
+                }
+            }
+        }
+        if (t >= n) {
+            break;
+        }
+        /* A repeat of three or more bytes at t == i: replicate runs. */
+        {
+            size_t run;
+            uint64_t ones = ~s.eq >> (i % 64);
             int tail = 0;
 
+            if (i / 64 == s.w && ones) {
+                run = ctz64(ones) + 1;
+            } else {
+                run = run_length(src, i, n);
+            }
             if (run > MAX_RUN && run % MAX_RUN == 1) {
-                if (room) {
+                if (lit_len % MAX_RUN) {
                     lit_len++; /* its first byte ends the literal */
                     i++;
                 } else {
@@ -221,7 +343,7 @@ size_t dicomrle_row_fast(const uint8_t *src, size_t n, uint8_t *dst)
                 run--;
             }
             if (lit_len) {
-                out = put_literal(out, src + lit_start, lit_len);
+                out = put_literal(out, src + lit_start, lit_len, src_end, dst_end);
                 lit_len = 0;
             }
             out = put_replicate(out, src[i], run);
@@ -231,54 +353,11 @@ size_t dicomrle_row_fast(const uint8_t *src, size_t n, uint8_t *dst)
                 lit_len = 1;
                 i++;
             }
-            t = find_triple(src, i, n);
-            continue;
-        }
-        if (lit_len == 0) {
-            /* No literal open: a two-byte repeat is a replicate run. */
-            if (i + 1 < n && src[i] == src[i + 1]) {
-                *out++ = (uint8_t)(257 - 2);
-                *out++ = src[i];
-                i += 2;
-                continue;
-            }
-            lit_start = i;
-            lit_len = 1;
-            i++;
-            continue;
-        }
-        /* A literal is open and src[i, t) holds runs of one or two bytes.
-           They all join the literal, but for a two-byte repeat that starts
-           where the current packet has one byte of room (offset k - 1) or
-           none (offset k); k steps by 128 while the literal grows. */
-        {
-            size_t k = lit_len % MAX_RUN ? MAX_RUN - lit_len % MAX_RUN : 0;
-            size_t x = t;
-
-            while (i + k < t) {
-                if (k && src[i + k - 1] == src[i + k]) {
-                    x = i + k - 1;
-                    break;
-                }
-                if (i + k + 1 < t && src[i + k] == src[i + k + 1]) {
-                    x = i + k;
-                    break;
-                }
-                k += MAX_RUN;
-            }
-            lit_len += x - i;
-            i = x;
-            if (x < t) {
-                out = put_literal(out, src + lit_start, lit_len);
-                lit_len = 0;
-                *out++ = (uint8_t)(257 - 2);
-                *out++ = src[x];
-                i += 2;
-            }
+            t = next_triple(&s, i);
         }
     }
     if (lit_len) {
-        out = put_literal(out, src + lit_start, lit_len);
+        out = put_literal(out, src + lit_start, lit_len, src_end, dst_end);
     }
     return (size_t)(out - dst);
 }
