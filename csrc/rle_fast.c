@@ -324,15 +324,11 @@ size_t dicomrle_row_fast(const uint8_t *src, size_t n, uint8_t *dst,
         }
         /* A repeat of three or more bytes at t == i: replicate runs. */
         {
-            size_t run;
+            /* next_triple() left the word holding i in s. */
             uint64_t ones = ~s.eq >> (i % 64);
+            size_t run = ones ? ctz64(ones) + 1 : run_length(src, i, n);
             int tail = 0;
 
-            if (i / 64 == s.w && ones) {
-                run = ctz64(ones) + 1;
-            } else {
-                run = run_length(src, i, n);
-            }
             if (run > MAX_RUN && run % MAX_RUN == 1) {
                 if (lit_len % MAX_RUN) {
                     lit_len++; /* its first byte ends the literal */
