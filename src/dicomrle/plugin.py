@@ -49,7 +49,8 @@ def encode_pixel_data(src: bytes, runner: Any = None, **kwargs: Any) -> bytes:
     """
     from dicomrle._frame import encode
 
-    opts = dict(runner.options) if runner is not None else kwargs
+    # Read only: the runner's own options mapping, not a copy.
+    opts = runner.options if runner is not None else kwargs
     uid = opts.get("transfer_syntax_uid", RLELossless)
     if uid != RLELossless:
         raise ValueError(
