@@ -2,10 +2,11 @@
  * dicomrle: DICOM RLE Lossless frame encoder, PS3.5 Annex G.
  */
 #include "rle.h"
+#include "rle_impl.h"
 
 #include <string.h>
 
-#define MAX_RUN 128
+#define MAX_RUN DICOMRLE_MAX_RUN
 
 static int mul_overflows(size_t a, size_t b, size_t *out)
 {
@@ -103,93 +104,127 @@ size_t dicomrle_scratch_size(const dicomrle_frame *frame)
     return frame->columns;
 }
 
-static size_t run_length(const uint8_t *src, size_t length)
+/*
+ * PS3.5 G.3.1 PackBits: a header byte n in 0..127 is followed by n + 1
+ * literal bytes; n in -127..-1 (129..255) by one byte repeated 1 - n
+ * times; -128 is never written. Each row is encoded on its own.
+ *
+ * The policy: every repeat of three or more bytes is a replicate run
+ * (runs longer than 128 are split into 128-byte runs and the rest); a
+ * single byte joins the open literal run; a two-byte repeat joins the open
+ * literal when its current 128-byte packet has room for both bytes, and
+ * is a replicate run otherwise (no literal open, or one byte of room or
+ * none). A run of 128 q + 1 bytes (q >= 1) gives one byte to a literal:
+ * its first byte to the open literal when that has room, else its last
+ * byte starts the next literal.
+ *
+ * Why this is a minimum-size encoding of the row. Describe the state
+ * after a prefix of the row by its cost c (bytes written so far) and the
+ * room s (0..127) left in the open literal packet (0 when none is open).
+ * The rest of the row costs at most 1 more from room 0 than from any
+ * other room, since only the first header of a literal continuing the
+ * open one can differ. So (c, s) is never worse than (c + 1, s') for any
+ * s', nor than (c, s') with s' <= s. The policy picks at the end of each
+ * run the state of least cost and, among those, most room, over every
+ * way of covering the run: for a two-byte repeat, the literal costs
+ * c + 2 with room s - 2 when s >= 2 (else c + 3) against c + 2 and room 0
+ * for the replicate; for three to 128 bytes the replicate run costs c + 2
+ * and anything else at least c + 3; for a longer run, moving d bytes of
+ * it into literals only saves a 2-byte replicate run when d is at least
+ * its length mod 128, so only a remainder of 1 pays (a remainder of 2
+ * ties and stays replicated). Hence the encoding is as small as PackBits
+ * with separate rows allows, and in particular no larger than one literal
+ * run per 128 bytes: a row of n bytes encodes to at most
+ * n + ceil(n / 128) bytes (dicomrle_encode_bound relies on this).
+ *
+ * This is the scalar reference: it walks the row run by run. The fast
+ * encoder (rle_fast.c) makes the same choices with wide compares.
+ */
+static uint8_t *put_literal(uint8_t *out, const uint8_t *src, size_t length)
 {
-    size_t i = 1;
-
-    while (i < length && src[i] == src[0]) {
-        i++;
+    while (length > MAX_RUN) {
+        *out++ = MAX_RUN - 1;
+        memcpy(out, src, MAX_RUN);
+        out += MAX_RUN;
+        src += MAX_RUN;
+        length -= MAX_RUN;
     }
-    return i;
-}
-
-static uint8_t *write_literal(uint8_t *out, const uint8_t *src, size_t length)
-{
     *out++ = (uint8_t)(length - 1);
     memcpy(out, src, length);
     return out + length;
 }
 
-/*
- * PS3.5 G.3.1 PackBits: a header byte n in 0..127 is followed by n + 1
- * literal bytes; n in -127..-1 (129..255) by one byte repeated 1 - n
- * times; -128 is never written.
- *
- * Every repeat of three or more bytes is a replicate run. A two-byte
- * repeat joins the literal run around it when literal bytes follow it,
- * which saves a header byte, and is a replicate run otherwise (same size
- * or smaller). Between two literal runs there is therefore always a
- * replicate run of three or more bytes, which pays for the second
- * literal's header: a row of n bytes encodes to at most
- * n + ceil(n / 128) bytes.
- */
-size_t dicomrle_encode_row(const uint8_t *src, size_t length, uint8_t *dst)
+size_t dicomrle_row_scalar(const uint8_t *src, size_t length, uint8_t *dst)
 {
     uint8_t *out = dst;
     size_t i = 0;
-    size_t literal_start = 0;
-    size_t literal = 0;
+    size_t lit_start = 0;
+    size_t lit_len = 0;
 
     while (i < length) {
-        size_t run = run_length(src + i, length - i);
+        size_t run = 1;
+        size_t room = lit_len % MAX_RUN ? MAX_RUN - lit_len % MAX_RUN : 0;
+        int tail = 0;
 
-        if (run >= 3) {
-            if (literal) {
-                out = write_literal(out, src + literal_start, literal);
-                literal = 0;
+        while (i + run < length && src[i + run] == src[i]) {
+            run++;
+        }
+        if (run == 1 || (run == 2 && room >= 2)) {
+            if (lit_len == 0) {
+                lit_start = i;
             }
-            /* A remainder of one or two bytes is handled on the next
-               pass as a run of its own. */
-            while (run >= 3) {
-                size_t take = run < MAX_RUN ? run : MAX_RUN;
-                *out++ = (uint8_t)(257 - take);
-                *out++ = src[i];
-                i += take;
-                run -= take;
-            }
+            lit_len += run;
+            i += run;
             continue;
         }
-
-        if (run == 2) {
-            size_t next = i + 2 < length ? run_length(src + i + 2, length - i - 2) : 0;
-            int join = literal ? (next == 1 || next == 2) : next == 1;
-            if (!join) {
-                if (literal) {
-                    out = write_literal(out, src + literal_start, literal);
-                    literal = 0;
-                }
-                *out++ = (uint8_t)(257 - 2);
-                *out++ = src[i];
-                i += 2;
-                continue;
+        if (run > MAX_RUN && run % MAX_RUN == 1) {
+            if (room) {
+                lit_len++;
+                i++;
+            } else {
+                tail = 1;
             }
+            run--;
         }
-
-        if (literal == 0) {
-            literal_start = i;
+        if (lit_len) {
+            out = put_literal(out, src + lit_start, lit_len);
+            lit_len = 0;
         }
-        literal += run;
-        i += run;
-        if (literal >= MAX_RUN) {
-            out = write_literal(out, src + literal_start, MAX_RUN);
-            literal_start += MAX_RUN;
-            literal -= MAX_RUN;
+        for (; run >= MAX_RUN; run -= MAX_RUN, i += MAX_RUN) {
+            *out++ = (uint8_t)(257 - MAX_RUN);
+            *out++ = src[i];
+        }
+        if (run) {
+            *out++ = (uint8_t)(257 - run);
+            *out++ = src[i];
+            i += run;
+        }
+        if (tail) {
+            lit_start = i;
+            lit_len = 1;
+            i++;
         }
     }
-    if (literal) {
-        out = write_literal(out, src + literal_start, literal);
+    if (lit_len) {
+        out = put_literal(out, src + lit_start, lit_len);
     }
     return (size_t)(out - dst);
+}
+
+size_t dicomrle_encode_row(const uint8_t *src, size_t length, uint8_t *dst)
+{
+    return dicomrle_row_fast(src, length, dst, dst + row_bound(length));
+}
+
+size_t dicomrle_encode_row_scalar(const uint8_t *src, size_t length,
+                                  uint8_t *dst)
+{
+    return dicomrle_row_scalar(src, length, dst);
+}
+
+const char *dicomrle_simd(void)
+{
+    return dicomrle_fast_isa();
 }
 
 static void put_le32(uint8_t *dst, uint32_t value)
@@ -204,7 +239,7 @@ static void put_le32(uint8_t *dst, uint32_t value)
    `sample` into row_out. */
 static void gather_row(const dicomrle_frame *f, const uint8_t *src,
                        size_t row, size_t sample, size_t byte,
-                       uint8_t *row_out)
+                       uint8_t *row_out, int fast)
 {
     size_t bps = f->bytes_per_sample;
     size_t missing = f->bytes_allocated - bps;
@@ -233,6 +268,12 @@ static void gather_row(const dicomrle_frame *f, const uint8_t *src,
         return;
     }
     byte -= missing;
+    if (fast && stride == 2) {
+        /* 16-bit samples of one plane: split the byte planes wide. */
+        dicomrle_gather2_fast(p, f->columns,
+                              f->big_endian ? byte : bps - 1 - byte, row_out);
+        return;
+    }
     p += f->big_endian ? byte : bps - 1 - byte;
     for (x = 0; x < f->columns; x++) {
         row_out[x] = p[x * stride];
@@ -246,11 +287,11 @@ static void gather_row(const dicomrle_frame *f, const uint8_t *src,
  * number of segments, then their offsets from the start of the header,
  * unused offsets zero.
  */
-dicomrle_status dicomrle_encode(const dicomrle_frame *frame,
-                                const uint8_t *src, size_t src_length,
-                                uint8_t *dst, size_t dst_capacity,
-                                uint8_t *scratch, size_t scratch_length,
-                                size_t *dst_length)
+static dicomrle_status encode(const dicomrle_frame *frame,
+                              const uint8_t *src, size_t src_length,
+                              uint8_t *dst, size_t dst_capacity,
+                              uint8_t *scratch, size_t scratch_length,
+                              size_t *dst_length, int fast)
 {
     dicomrle_status status;
     size_t segments;
@@ -302,10 +343,13 @@ dicomrle_status dicomrle_encode(const dicomrle_frame *frame,
                 if (contiguous) {
                     row_src = src + (sample * frame->rows + row) * row_step;
                 } else {
-                    gather_row(frame, src, row, sample, byte, scratch);
+                    gather_row(frame, src, row, sample, byte, scratch, fast);
                     row_src = scratch;
                 }
-                offset += dicomrle_encode_row(row_src, frame->columns, dst + offset);
+                offset += fast
+                    ? dicomrle_row_fast(row_src, frame->columns, dst + offset,
+                                        dst + dst_capacity)
+                    : dicomrle_row_scalar(row_src, frame->columns, dst + offset);
             }
             if ((offset - start) % 2) {
                 dst[offset++] = 0;
@@ -314,6 +358,26 @@ dicomrle_status dicomrle_encode(const dicomrle_frame *frame,
     }
     *dst_length = offset;
     return DICOMRLE_OK;
+}
+
+dicomrle_status dicomrle_encode(const dicomrle_frame *frame,
+                                const uint8_t *src, size_t src_length,
+                                uint8_t *dst, size_t dst_capacity,
+                                uint8_t *scratch, size_t scratch_length,
+                                size_t *dst_length)
+{
+    return encode(frame, src, src_length, dst, dst_capacity, scratch,
+                  scratch_length, dst_length, 1);
+}
+
+dicomrle_status dicomrle_encode_scalar(const dicomrle_frame *frame,
+                                       const uint8_t *src, size_t src_length,
+                                       uint8_t *dst, size_t dst_capacity,
+                                       uint8_t *scratch, size_t scratch_length,
+                                       size_t *dst_length)
+{
+    return encode(frame, src, src_length, dst, dst_capacity, scratch,
+                  scratch_length, dst_length, 0);
 }
 
 const char *dicomrle_status_message(dicomrle_status status)

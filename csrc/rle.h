@@ -69,6 +69,8 @@ dicomrle_status dicomrle_check(const dicomrle_frame *frame);
  * dst[0 .. *dst_length) with *dst_length <= dst_capacity, and uses
  * scratch[0 .. dicomrle_scratch_size()). dst_capacity must be at least
  * dicomrle_encode_bound(); src, dst and scratch must not overlap.
+ * The bytes dst[*dst_length .. dst_capacity) may be overwritten too (short
+ * literals are copied 16 bytes at a time) and hold nothing meaningful.
  * On error nothing is read and *dst_length is 0.
  */
 dicomrle_status dicomrle_encode(const dicomrle_frame *frame,
@@ -77,10 +79,30 @@ dicomrle_status dicomrle_encode(const dicomrle_frame *frame,
                                 uint8_t *scratch, size_t scratch_length,
                                 size_t *dst_length);
 
-/* Encode one row with PackBits as PS3.5 G.3.1 describes; returns the
-   number of bytes written to dst, which holds at least
-   length + (length + 127) / 128 bytes. length must be > 0. */
+/*
+ * The scalar reference of dicomrle_encode(): same contract and the same
+ * output byte for byte, found run by run without wide loads. For tests.
+ */
+dicomrle_status dicomrle_encode_scalar(const dicomrle_frame *frame,
+                                       const uint8_t *src, size_t src_length,
+                                       uint8_t *dst, size_t dst_capacity,
+                                       uint8_t *scratch, size_t scratch_length,
+                                       size_t *dst_length);
+
+/* Encode one row with PackBits as PS3.5 G.3.1 describes, in the fewest
+   bytes PackBits allows (see rle.c for the policy and the proof); returns
+   the number of bytes of the encoding. dst holds at least
+   length + (length + 127) / 128 bytes, all of which may be overwritten.
+   Reads src[0 .. length) only. length must be > 0. */
 size_t dicomrle_encode_row(const uint8_t *src, size_t length, uint8_t *dst);
+
+/* The scalar reference of dicomrle_encode_row(): the same output. */
+size_t dicomrle_encode_row_scalar(const uint8_t *src, size_t length,
+                                  uint8_t *dst);
+
+/* A static name of the instruction set the fast path uses: "sse2" on
+   x86-64, "swar64" (8 bytes in a 64-bit word) or "bytewise" elsewhere. */
+const char *dicomrle_simd(void);
 
 /* A static English message for a status. */
 const char *dicomrle_status_message(dicomrle_status status);

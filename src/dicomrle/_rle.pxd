@@ -35,5 +35,14 @@ cdef extern from "rle.h" nogil:
         uint8_t *scratch, size_t scratch_length,
         size_t *dst_length,
     ) noexcept
+    dicomrle_status dicomrle_encode_scalar(
+        const dicomrle_frame *frame,
+        const uint8_t *src, size_t src_length,
+        uint8_t *dst, size_t dst_capacity,
+        uint8_t *scratch, size_t scratch_length,
+        size_t *dst_length,
+    ) noexcept
     size_t dicomrle_encode_row(const uint8_t *src, size_t length, uint8_t *dst) noexcept
+    size_t dicomrle_encode_row_scalar(const uint8_t *src, size_t length, uint8_t *dst) noexcept
+    const char *dicomrle_simd() noexcept
     const char *dicomrle_status_message(dicomrle_status status) noexcept

@@ -14,8 +14,11 @@ from dicomrle._rle cimport (
     dicomrle_encode,
     dicomrle_encode_bound,
     dicomrle_encode_row,
+    dicomrle_encode_row_scalar,
+    dicomrle_encode_scalar,
     dicomrle_frame,
     dicomrle_scratch_size,
+    dicomrle_simd,
     dicomrle_status,
     dicomrle_status_message,
 )
@@ -25,6 +28,9 @@ cdef extern from *:
     #define DICOMRLE_BYTES_RESIZE(b, n) _PyBytes_Resize(&(b), (n))
     """
     int DICOMRLE_BYTES_RESIZE(object b, Py_ssize_t n) except -1
+
+
+SIMD = dicomrle_simd().decode("ascii")
 
 
 cdef object _error(dicomrle_status status):
@@ -84,8 +90,12 @@ def encode(
     bint big_endian,
     bint planar,
     bint sign_extend,
+    bint scalar=False,
 ) -> bytes:
-    """Encode one frame held in `src`; see ``dicomrle_encode`` in rle.h."""
+    """Encode one frame held in `src`; see ``dicomrle_encode`` in rle.h.
+
+    `scalar` selects the scalar reference path (for tests).
+    """
     cdef dicomrle_frame frame = _frame(
         rows, columns, samples_per_pixel, bytes_allocated, bytes_per_sample,
         big_endian, planar, sign_extend,
@@ -109,10 +119,16 @@ def encode(
         raise MemoryError()
     try:
         with nogil:
-            status = dicomrle_encode(
-                &frame, src_ptr, src_length, dst, bound,
-                scratch, scratch_length, &written,
-            )
+            if scalar:
+                status = dicomrle_encode_scalar(
+                    &frame, src_ptr, src_length, dst, bound,
+                    scratch, scratch_length, &written,
+                )
+            else:
+                status = dicomrle_encode(
+                    &frame, src_ptr, src_length, dst, bound,
+                    scratch, scratch_length, &written,
+                )
     finally:
         free(scratch)
     if status != DICOMRLE_OK:
@@ -121,8 +137,11 @@ def encode(
     return out
 
 
-def encode_row(const uint8_t[::1] src not None) -> bytes:
-    """PackBits-encode one row as PS3.5 G.3.1 describes."""
+def encode_row(const uint8_t[::1] src not None, bint scalar=False) -> bytes:
+    """PackBits-encode one row as PS3.5 G.3.1 describes.
+
+    `scalar` selects the scalar reference path (for tests).
+    """
     cdef size_t length = <size_t>src.shape[0]
     if length == 0:
         raise ValueError("a row must hold at least one byte")
@@ -130,6 +149,9 @@ def encode_row(const uint8_t[::1] src not None) -> bytes:
     cdef uint8_t *dst = <uint8_t *>PyBytes_AS_STRING(out)
     cdef size_t written
     with nogil:
-        written = dicomrle_encode_row(&src[0], length, dst)
+        if scalar:
+            written = dicomrle_encode_row_scalar(&src[0], length, dst)
+        else:
+            written = dicomrle_encode_row(&src[0], length, dst)
     DICOMRLE_BYTES_RESIZE(out, <Py_ssize_t>written)
     return out

@@ -50,7 +50,8 @@ def encode_pixel_data(src: bytes, runner: Any = None, **kwargs: Any) -> bytes:
     """
     from dicomrle._frame import encode
 
-    opts = dict(runner.options) if runner is not None else kwargs
+    # Read only: the runner's own options mapping, not a copy.
+    opts = runner.options if runner is not None else kwargs
     missing = [k for k in REQUIRED if opts.get(k) is None]
     if missing:
         raise TypeError(f"missing encoding option(s): {', '.join(map(repr, missing))}")
