@@ -34,7 +34,7 @@ from pathlib import Path
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-import corpus  # noqa: E402
+import frames as corpus  # noqa: E402
 
 PLUGINS = ("dicomrle", "pylibjpeg", "gdcm", "pydicom")
 PEERS = ("pylibjpeg", "gdcm", "pydicom")

@@ -18,7 +18,7 @@ from pathlib import Path
 import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-import corpus  # noqa: E402
+import frames as corpus  # noqa: E402
 
 pytest.importorskip("pytest_benchmark")
 from dicomrle import _rle  # noqa: E402

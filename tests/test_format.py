@@ -4,11 +4,13 @@ Every expected byte string below was worked out by hand from PS3.5 G.3.1:
 a header byte n in 0..127 is followed by n + 1 literal bytes, a header byte
 257 - k (-k + 1 as a signed byte, k in 2..128) by one byte repeated k
 times, and -128 (0x80) is never written. The encoder's policy on top of
-that (``dicomrle_encode_row`` in csrc/rle.c): repeats of 3 or more bytes
-are replicate runs split at 128; a 2-byte repeat joins the literal when a
-literal is open and the next run is 1 or 2 bytes long, or when no literal
-is open and the next run is 1 byte; otherwise it is a 2-byte replicate run.
-Literals split at 128 bytes.
+that (``dicomrle_encode_row`` in csrc/rle.c), which gives the smallest
+encoding the rules allow: repeats of 3 or more bytes are replicate runs
+split at 128; a 2-byte repeat joins the open literal when the literal's
+current 128-byte packet has room for both bytes, and is a 2-byte replicate
+run otherwise; a run of 128q + 1 bytes gives its odd byte to the open
+literal if it has room, else starts the next literal with it. Literals
+split at 128 bytes.
 
 Regenerate the golden files in tests/data with ``python tests/test_format.py``
 (only after checking by hand that a change of output is intended).
@@ -48,7 +50,7 @@ ROWS = [
     ("run 257", b"\x07" * 257, b"\x81\x07\x81\x07\x00\x07"),
     ("run 258", b"\x07" * 258, b"\x81\x07\x81\x07\xff\x07"),
     ("run 129 then other", b"\x07" * 129 + b"\x08", b"\x81\x07\x01\x07\x08"),
-    ("run 130 then other", b"\x07" * 130 + b"\x08", b"\x81\x07\x02\x07\x07\x08"),
+    ("run 130 then other", b"\x07" * 130 + b"\x08", b"\x81\x07\xff\x07\x00\x08"),
     ("literal then run 128", b"\x01" + b"\x07" * 128, b"\x00\x01\x81\x07"),
     ("literal 127", D127, b"\x7e" + D127),
     ("literal 128", D128, b"\x7f" + D128),
@@ -56,27 +58,27 @@ ROWS = [
     ("literal 256", D256, b"\x7f" + D256[:128] + b"\x7f" + D256[128:]),
     ("odd length 3", b"\x01\x02\x03", b"\x02\x01\x02\x03"),
     ("odd length 5", b"\x01\x02\x02\x02\x03", b"\x00\x01\xfe\x02\x00\x03"),
-    # A 2-byte repeat with a literal open joins it if the next run is 1 or 2.
+    # A 2-byte repeat joins the open literal when it has room for both bytes...
     ("pair between literals", b"\x01\x02\x02\x03", b"\x03\x01\x02\x02\x03"),
     (
         "pairs between literals",
         b"\x01\x02\x02\x03\x03\x04",
         b"\x05\x01\x02\x02\x03\x03\x04",
     ),
-    # ... but not if the next run is 3 or more, or the row ends.
-    ("pair before run 3", b"\x01\x02\x02\x03\x03\x03", b"\x00\x01\xff\x02\xfe\x03"),
-    ("pair ends the row", b"\x01\x02\x02", b"\x00\x01\xff\x02"),
-    # No literal open: the pair joins only a following single byte.
-    ("pair then single", b"\x02\x02\x03", b"\x02\x02\x02\x03"),
+    # ... whatever follows: a run of 3 or the end of the row.
+    ("pair before run 3", b"\x01\x02\x02\x03\x03\x03", b"\x02\x01\x02\x02\xfe\x03"),
+    ("pair ends the row", b"\x01\x02\x02", b"\x02\x01\x02\x02"),
+    # No literal open: the pair is a replicate run, whatever follows.
+    ("pair then single", b"\x02\x02\x03", b"\xff\x02\x00\x03"),
     ("pair then pair", b"\x02\x02\x03\x03", b"\xff\x02\xff\x03"),
-    ("pair pair single", b"\x02\x02\x03\x03\x04", b"\xff\x02\x02\x03\x03\x04"),
+    ("pair pair single", b"\x02\x02\x03\x03\x04", b"\xff\x02\xff\x03\x00\x04"),
     ("pair then run 3", b"\x02\x02\x03\x03\x03", b"\xff\x02\xfe\x03"),
     ("run 3 then pair", b"\x01\x01\x01\x02\x02", b"\xfe\x01\xff\x02"),
-    # A joined pair that takes the literal past 128 bytes is split in two.
+    # A pair that does not fit in the open 128-byte literal is a replicate run.
     (
         "pair crosses 128",
         D127 + b"\xa0\xa0\xa1",
-        b"\x7f" + D127 + b"\xa0" + b"\x01\xa0\xa1",
+        b"\x7e" + D127 + b"\xff\xa0" + b"\x00\xa1",
     ),
 ]
 

@@ -28,7 +28,7 @@ from packbits_ref import (
 )
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "benchmarks"))
-import corpus  # noqa: E402
+import frames as corpus  # noqa: E402  (benchmarks/frames.py)
 
 IMAGES = list(corpus.corpus_images()) + corpus.synthetic_images()
 if not any(image.path is not None for image in IMAGES):  # pragma: no cover

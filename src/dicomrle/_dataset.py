@@ -117,6 +117,25 @@ def plan(ds: Dataset) -> Plan:
     return result
 
 
+# Binary values whose words pydicom keeps as raw bytes: converting a
+# big-endian dataset to little-endian must swap them (PS3.5 7.3).
+WORD_SIZES = {"OW": 2, "OF": 4, "OL": 4, "OD": 8, "OV": 8}
+
+
+def _swap_words(ds: Dataset) -> None:
+    """Byte-swap the OW, OF, OL, OD and OV values of `ds` and its sequences."""
+    import numpy as np
+
+    for element in ds.iterall():
+        size = WORD_SIZES.get(str(element.VR))
+        if size is None or element.tag == 0x7FE00010 or not element.value:
+            continue
+        value = element.value
+        even = len(value) - len(value) % size
+        words = np.frombuffer(value, f">u{size}", count=even // size)
+        element.value = words.astype(f"<u{size}").tobytes() + value[even:]
+
+
 def compress(
     ds: Dataset,
     *,
@@ -192,6 +211,8 @@ def compress(
     )
     extended = bool(encapsulate_ext) or buffer.needs_extended()
     value, offsets, lengths = buffer.finish(extended)
+    if p.big_endian:
+        _swap_words(ds)
     del buffer, p
     ds.PixelData = value
     element = ds["PixelData"]
