@@ -16,6 +16,7 @@ from libc.stdlib cimport calloc, free, malloc
 from libc.string cimport memmove
 
 from dicomrle._rle cimport (
+    DICOMRLE_BYTES_RESIZE,
     DICOMRLE_OK,
     dicomrle_check,
     dicomrle_encode,
@@ -25,13 +26,8 @@ from dicomrle._rle cimport (
     dicomrle_scratch_size,
     dicomrle_status,
     dicomrle_status_message,
+    make_frame,
 )
-
-cdef extern from *:
-    """
-    #define DICOMRLE_BYTES_RESIZE(b, n) _PyBytes_Resize(&(b), (n))
-    """
-    int DICOMRLE_BYTES_RESIZE(object b, Py_ssize_t n) except -1
 
 cdef size_t ITEM_HEADER = 8
 cdef size_t MAX_OFFSET = 0xFFFFFFFF
@@ -83,14 +79,10 @@ cdef class FrameBuffer:
         bint planar,
         bint sign_extend,
     ):
-        self._frame.rows = rows
-        self._frame.columns = columns
-        self._frame.samples_per_pixel = samples_per_pixel
-        self._frame.bytes_allocated = bytes_allocated
-        self._frame.bytes_per_sample = bytes_per_sample
-        self._frame.big_endian = big_endian
-        self._frame.planar = planar
-        self._frame.sign_extend = sign_extend
+        self._frame = make_frame(
+            rows, columns, samples_per_pixel, bytes_allocated, bytes_per_sample,
+            big_endian, planar, sign_extend,
+        )
         cdef dicomrle_status status = dicomrle_check(&self._frame)
         if status != DICOMRLE_OK:
             raise ValueError(dicomrle_status_message(status).decode("ascii"))

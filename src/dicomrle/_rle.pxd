@@ -46,3 +46,33 @@ cdef extern from "rle.h" nogil:
     size_t dicomrle_encode_row_scalar(const uint8_t *src, size_t length, uint8_t *dst) noexcept
     const char *dicomrle_simd() noexcept
     const char *dicomrle_status_message(dicomrle_status status) noexcept
+
+
+cdef extern from *:
+    """
+    #define DICOMRLE_BYTES_RESIZE(b, n) _PyBytes_Resize(&(b), (n))
+    """
+    # Shrink a bytes object this code alone holds, in place.
+    int DICOMRLE_BYTES_RESIZE(object b, Py_ssize_t n) except -1
+
+
+cdef inline dicomrle_frame make_frame(
+    size_t rows,
+    size_t columns,
+    size_t samples_per_pixel,
+    size_t bytes_allocated,
+    size_t bytes_per_sample,
+    bint big_endian,
+    bint planar,
+    bint sign_extend,
+) noexcept:
+    cdef dicomrle_frame frame
+    frame.rows = rows
+    frame.columns = columns
+    frame.samples_per_pixel = samples_per_pixel
+    frame.bytes_allocated = bytes_allocated
+    frame.bytes_per_sample = bytes_per_sample
+    frame.big_endian = big_endian
+    frame.planar = planar
+    frame.sign_extend = sign_extend
+    return frame

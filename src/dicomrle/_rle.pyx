@@ -5,6 +5,7 @@ from libc.stdint cimport uint8_t
 from libc.stdlib cimport free, malloc
 
 from dicomrle._rle cimport (
+    DICOMRLE_BYTES_RESIZE,
     DICOMRLE_ERR_DST_LENGTH,
     DICOMRLE_ERR_NULL,
     DICOMRLE_ERR_OVERFLOW,
@@ -21,14 +22,8 @@ from dicomrle._rle cimport (
     dicomrle_simd,
     dicomrle_status,
     dicomrle_status_message,
+    make_frame,
 )
-
-cdef extern from *:
-    """
-    #define DICOMRLE_BYTES_RESIZE(b, n) _PyBytes_Resize(&(b), (n))
-    """
-    int DICOMRLE_BYTES_RESIZE(object b, Py_ssize_t n) except -1
-
 
 SIMD = dicomrle_simd().decode("ascii")
 
@@ -42,28 +37,6 @@ cdef object _error(dicomrle_status status):
     return ValueError(message)
 
 
-cdef dicomrle_frame _frame(
-    size_t rows,
-    size_t columns,
-    size_t samples_per_pixel,
-    size_t bytes_allocated,
-    size_t bytes_per_sample,
-    bint big_endian,
-    bint planar,
-    bint sign_extend,
-):
-    cdef dicomrle_frame frame
-    frame.rows = rows
-    frame.columns = columns
-    frame.samples_per_pixel = samples_per_pixel
-    frame.bytes_allocated = bytes_allocated
-    frame.bytes_per_sample = bytes_per_sample
-    frame.big_endian = big_endian
-    frame.planar = planar
-    frame.sign_extend = sign_extend
-    return frame
-
-
 def encode_bound(
     size_t rows,
     size_t columns,
@@ -71,7 +44,7 @@ def encode_bound(
     size_t bytes_allocated,
 ) -> int:
     """Return the worst-case size of an encoded frame, header included."""
-    cdef dicomrle_frame frame = _frame(
+    cdef dicomrle_frame frame = make_frame(
         rows, columns, samples_per_pixel, bytes_allocated, bytes_allocated, 0, 0, 0
     )
     cdef dicomrle_status status = dicomrle_check(&frame)
@@ -96,7 +69,7 @@ def encode(
 
     `scalar` selects the scalar reference path (for tests).
     """
-    cdef dicomrle_frame frame = _frame(
+    cdef dicomrle_frame frame = make_frame(
         rows, columns, samples_per_pixel, bytes_allocated, bytes_per_sample,
         big_endian, planar, sign_extend,
     )
