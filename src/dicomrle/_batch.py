@@ -5,8 +5,9 @@ from __future__ import annotations
 
 import os
 import sys
+from collections import deque
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from typing import TYPE_CHECKING, TypeVar
 
 from dicomrle._frame import MAX_DIMENSION, encode
@@ -40,6 +41,29 @@ def run_all(func: Callable[[int], T], count: int, threads: int) -> list[T]:
         return [func(i) for i in range(count)]
     with ThreadPoolExecutor(max_workers=min(threads, count)) as pool:
         return list(pool.map(func, range(count)))
+
+
+def run_in_order(
+    func: Callable[[int], T], count: int, threads: int, consume: Callable[[T], None]
+) -> None:
+    """Call ``consume(func(i))`` for i in 0..count-1, in order, computing
+    `func` on `threads` threads with at most 2 x `threads` results waiting."""
+    if threads == 1 or count == 1:
+        for i in range(count):
+            consume(func(i))
+        return
+    with ThreadPoolExecutor(max_workers=min(threads, count)) as pool:
+        pending: deque[Future[T]] = deque()
+        try:
+            for i in range(count):
+                pending.append(pool.submit(func, i))
+                if len(pending) >= 2 * threads:
+                    consume(pending.popleft().result())
+            while pending:
+                consume(pending.popleft().result())
+        finally:
+            for future in pending:
+                future.cancel()
 
 
 def _shape(arr: np.ndarray, samples_per_pixel: int | None) -> tuple[int, int, int, int]:

@@ -6,8 +6,8 @@ import struct
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from dicomrle._batch import check_threads, run_all
-from dicomrle._frame import as_bytes_view, check_frame
+from dicomrle._batch import check_threads, run_in_order
+from dicomrle._frame import as_bytes_view, check_frame, encode
 
 if TYPE_CHECKING:
     from pydicom.dataset import Dataset
@@ -147,8 +147,9 @@ def compress(
     The contract of pydicom's ``Dataset.compress`` for RLE Lossless, and
     right where pydicom's path is not: big-endian datasets, Planar
     Configuration 1, and Bits Allocated 32 and 64. Frames are encoded by C
-    on `threads` threads, straight into the one encapsulated value, so the
-    memory used is about the input plus the output. The SOP Instance UID is
+    without the GIL on `threads` threads and written in order into the one
+    encapsulated value, with at most 2 x `threads` encoded frames waiting,
+    so the memory used is about the input plus the output. The SOP Instance UID is
     kept: the compression is lossless.
 
     Parameters
@@ -188,32 +189,32 @@ def compress(
     from pydicom.uid import RLELossless
     from pydicom.valuerep import VR
 
-    from dicomrle._encaps import FrameBuffer
+    from dicomrle import _rle
+    from dicomrle._encaps import Encapsulator
 
     threads = check_threads(threads)
     p = plan(ds)
-    buffer = FrameBuffer(
-        p.frames,
-        p.rows,
-        p.columns,
-        p.samples,
-        p.bits_allocated // 8,
-        p.bits_allocated // 8,
-        p.big_endian,
-        p.planar == 1,
-        False,
-    )
     length = p.frame_length
-    run_all(
-        lambda i: buffer.encode(i, p.data[i * length : (i + 1) * length]),
-        p.frames,
-        threads,
-    )
-    extended = bool(encapsulate_ext) or buffer.needs_extended()
-    value, offsets, lengths = buffer.finish(extended)
+    bound = _rle.encode_bound(p.rows, p.columns, p.samples, p.bits_allocated // 8)
+    writer = Encapsulator(p.frames, bound)
+
+    def one(index: int) -> bytes:
+        return encode(
+            p.data[index * length : (index + 1) * length],
+            rows=p.rows,
+            columns=p.columns,
+            samples_per_pixel=p.samples,
+            bits_allocated=p.bits_allocated,
+            byteorder=">" if p.big_endian else "<",
+            planar_configuration=p.planar,
+        )
+
+    run_in_order(one, p.frames, threads, writer.append)
+    extended = bool(encapsulate_ext) or writer.needs_extended()
+    value, offsets, lengths = writer.finish(extended)
     if p.big_endian:
         _swap_words(ds)
-    del buffer, p
+    del writer, p
     ds.PixelData = value
     element = ds["PixelData"]
     element.VR = VR.OB

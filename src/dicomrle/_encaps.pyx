@@ -1,46 +1,33 @@
-"""Encode frames straight into one encapsulated Pixel Data value.
+"""Write encapsulated Pixel Data (PS3.5 A.4) once, frame after frame.
 
-Each frame is encoded by C, without the GIL, into a slot of its worst-case
-size inside one ``bytes`` object; ``finish`` then slides the frames down
-behind their item headers and shrinks the object in place. The value is
-written once: there is no list of frames and no joined copy, and the slack
-of each slot is never touched, so the memory used is about the size of the
-encoded data (PS3.5 A.4: items of even length behind a Basic Offset Table
-item).
+An ``Encapsulator`` owns one ``bytes`` object of the worst-case size of the
+whole value. Frames are appended in order behind their item headers; pages
+past the end are never touched, so the memory used grows with the encoded
+data only, and ``finish`` shrinks the object in place. There is no list of
+frames and no joined copy.
 """
 
 from cpython.bytes cimport PyBytes_AS_STRING, PyBytes_FromStringAndSize
 from cpython.pyport cimport PY_SSIZE_T_MAX
 from libc.stdint cimport uint8_t, uint32_t
-from libc.stdlib cimport calloc, free, malloc
-from libc.string cimport memmove
+from libc.stdlib cimport free, malloc
+from libc.string cimport memcpy, memmove
 
-from dicomrle._rle cimport (
-    DICOMRLE_BYTES_RESIZE,
-    DICOMRLE_OK,
-    dicomrle_check,
-    dicomrle_encode,
-    dicomrle_encode_bound,
-    dicomrle_frame,
-    dicomrle_frame_length,
-    dicomrle_scratch_size,
-    dicomrle_status,
-    dicomrle_status_message,
-    make_frame,
-)
+from dicomrle._rle cimport DICOMRLE_BYTES_RESIZE
 
 cdef size_t ITEM_HEADER = 8
+cdef size_t MAX_ITEM = 0xFFFFFFFE
 cdef size_t MAX_OFFSET = 0xFFFFFFFF
 
 
-cdef inline void put_le32(uint8_t *dst, uint32_t value) noexcept nogil:
+cdef inline void put_le32(uint8_t *dst, size_t value) noexcept nogil:
     dst[0] = value & 0xFF
     dst[1] = (value >> 8) & 0xFF
     dst[2] = (value >> 16) & 0xFF
     dst[3] = (value >> 24) & 0xFF
 
 
-cdef inline void put_item(uint8_t *dst, uint32_t length) noexcept nogil:
+cdef inline void put_item(uint8_t *dst, size_t length) noexcept nogil:
     # (FFFE,E000) Item tag, little-endian, then the 32-bit length.
     dst[0] = 0xFE
     dst[1] = 0xFF
@@ -49,142 +36,101 @@ cdef inline void put_item(uint8_t *dst, uint32_t length) noexcept nogil:
     put_le32(dst + 4, length)
 
 
-cdef class FrameBuffer:
-    """An encapsulated Pixel Data value under construction.
+cdef class Encapsulator:
+    """An encapsulated Pixel Data value of `count` frames under construction.
 
-    Parameters mirror ``dicomrle_frame`` in rle.h; `count` is the number of
-    frames. ``encode`` may be called from many threads at once, each with
-    its own frame index.
+    Parameters
+    ----------
+    count : int
+        The number of frames.
+    frame_bound : int
+        The largest encoded frame ``append`` may be given.
     """
 
     cdef object _out
     cdef uint8_t *_base
-    cdef size_t *_lengths
+    cdef size_t *_offsets
     cdef size_t _count
+    cdef size_t _appended
     cdef size_t _bound
-    cdef size_t _slot
-    cdef size_t _prefix
-    cdef size_t _frame_length
-    cdef dicomrle_frame _frame
+    cdef size_t _start
+    cdef size_t _end
 
-    def __cinit__(
-        self,
-        size_t count,
-        size_t rows,
-        size_t columns,
-        size_t samples_per_pixel,
-        size_t bytes_allocated,
-        size_t bytes_per_sample,
-        bint big_endian,
-        bint planar,
-        bint sign_extend,
-    ):
-        self._frame = make_frame(
-            rows, columns, samples_per_pixel, bytes_allocated, bytes_per_sample,
-            big_endian, planar, sign_extend,
-        )
-        cdef dicomrle_status status = dicomrle_check(&self._frame)
-        if status != DICOMRLE_OK:
-            raise ValueError(dicomrle_status_message(status).decode("ascii"))
+    def __cinit__(self, size_t count, size_t frame_bound):
         if count == 0:
             raise ValueError("'count' must be at least 1")
-        self._count = count
-        self._bound = dicomrle_encode_bound(&self._frame)
-        self._frame_length = dicomrle_frame_length(&self._frame)
-        self._slot = ITEM_HEADER + self._bound
-        self._prefix = ITEM_HEADER + 4 * count
-        if count > (<size_t>PY_SSIZE_T_MAX - self._prefix) // self._slot:
+        if frame_bound == 0 or frame_bound > MAX_ITEM:
+            raise ValueError(f"'frame_bound' must be between 1 and {MAX_ITEM}")
+        self._start = ITEM_HEADER + 4 * count
+        if count > (<size_t>PY_SSIZE_T_MAX - self._start) // (ITEM_HEADER + frame_bound + 1):
             raise OverflowError("the frames are too large to encapsulate")
-        self._lengths = <size_t *>calloc(count, sizeof(size_t))
-        if self._lengths == NULL:
+        self._offsets = <size_t *>malloc(count * sizeof(size_t))
+        if self._offsets == NULL:
             raise MemoryError()
+        self._count = count
+        self._bound = frame_bound
+        self._end = self._start
         self._out = PyBytes_FromStringAndSize(
-            NULL, <Py_ssize_t>(self._prefix + count * self._slot)
+            NULL, <Py_ssize_t>(self._start + count * (ITEM_HEADER + frame_bound + 1))
         )
         self._base = <uint8_t *>PyBytes_AS_STRING(self._out)
 
     def __dealloc__(self):
-        free(self._lengths)
+        free(self._offsets)
 
-    @property
-    def frame_length(self) -> int:
-        """Bytes of source data one frame needs."""
-        return self._frame_length
-
-    def encode(self, Py_ssize_t index, const uint8_t[::1] src not None) -> int:
-        """Encode frame `index` from `src`; return its encoded length."""
+    def append(self, const uint8_t[::1] frame not None) -> None:
+        """Append the next encoded frame as an item (padded to even length)."""
         if self._out is None:
             raise RuntimeError("the value is finished")
-        if index < 0 or <size_t>index >= self._count:
-            raise IndexError(f"frame index {index} is out of range")
-        if <size_t>src.shape[0] < self._frame_length:
-            raise ValueError(
-                f"frame {index} holds {src.shape[0]} bytes, needs {self._frame_length}"
-            )
-        cdef size_t scratch_length = dicomrle_scratch_size(&self._frame)
-        cdef uint8_t *scratch = <uint8_t *>malloc(scratch_length)
-        if scratch == NULL:
-            raise MemoryError()
-        cdef uint8_t *dst = self._base + self._prefix + <size_t>index * self._slot + ITEM_HEADER
-        cdef size_t written = 0
-        cdef dicomrle_status status
-        try:
-            with nogil:
-                status = dicomrle_encode(
-                    &self._frame, &src[0], <size_t>src.shape[0], dst, self._bound,
-                    scratch, scratch_length, &written,
-                )
-        finally:
-            free(scratch)
-        if status != DICOMRLE_OK:
-            raise ValueError(dicomrle_status_message(status).decode("ascii"))
-        self._lengths[index] = written
-        return written
+        if self._appended == self._count:
+            raise IndexError(f"all {self._count} frames are already appended")
+        cdef size_t length = <size_t>frame.shape[0]
+        if length == 0 or length > self._bound:
+            raise ValueError(f"a frame must hold 1 to {self._bound} bytes, not {length}")
+        cdef size_t padded = length + length % 2
+        cdef uint8_t *dst = self._base + self._end
+        with nogil:
+            put_item(dst, padded)
+            memcpy(dst + ITEM_HEADER, &frame[0], length)
+            if padded != length:
+                dst[ITEM_HEADER + length] = 0
+        self._offsets[self._appended] = self._end - self._start
+        self._appended += 1
+        self._end += ITEM_HEADER + padded
 
     def needs_extended(self) -> bool:
         """True if the Basic Offset Table cannot hold the last frame's offset."""
-        cdef size_t offset = 0
-        cdef size_t i
-        for i in range(self._count - 1):
-            offset += ITEM_HEADER + self._lengths[i]
-        return offset > MAX_OFFSET
+        return self._appended > 0 and self._offsets[self._appended - 1] > MAX_OFFSET
 
     def finish(self, bint extended=False):
-        """Return ``(value, offsets, lengths)`` once every frame is encoded.
+        """Return ``(value, offsets, lengths)`` once every frame is appended.
 
-        With `extended` the Basic Offset Table is empty and `offsets` and
+        With `extended` the Basic Offset Table is empty, and `offsets` and
         `lengths` are for the Extended Offset Table (PS3.3 C.7.6.3.1.8).
         """
-        cdef size_t i
-        for i in range(self._count):
-            if self._lengths[i] == 0:
-                raise RuntimeError(f"frame {i} has not been encoded")
+        if self._out is None:
+            raise RuntimeError("the value is finished")
+        if self._appended != self._count:
+            raise RuntimeError(f"{self._appended} of {self._count} frames appended")
         if not extended and self.needs_extended():
             raise ValueError("the Basic Offset Table cannot hold the offsets")
-        cdef size_t start = ITEM_HEADER if extended else self._prefix
-        cdef size_t pos = start
-        cdef size_t length
-        offsets = []
-        lengths = []
-        for i in range(self._count):
-            length = self._lengths[i]
-            offsets.append(pos - start)
-            lengths.append(length)
+        cdef size_t i
+        cdef size_t data = self._end - self._start
+        offsets = [self._offsets[i] for i in range(self._count)]
+        ends = offsets[1:] + [data]
+        lengths = [ends[i] - offsets[i] - ITEM_HEADER for i in range(self._count)]
+        if extended:
             with nogil:
-                # The item header lands before the frame's slot, which only
-                # ever moves down: memmove is safe.
-                memmove(
-                    self._base + pos + ITEM_HEADER,
-                    self._base + self._prefix + i * self._slot + ITEM_HEADER,
-                    length,
-                )
-                put_item(self._base + pos, <uint32_t>length)
-            if not extended:
-                put_le32(self._base + ITEM_HEADER + 4 * i, <uint32_t>(pos - start))
-            pos += ITEM_HEADER + length
-        put_item(self._base, 0 if extended else <uint32_t>(4 * self._count))
+                memmove(self._base + ITEM_HEADER, self._base + self._start, data)
+            put_item(self._base, 0)
+            size = ITEM_HEADER + data
+        else:
+            put_item(self._base, 4 * self._count)
+            for i in range(self._count):
+                put_le32(self._base + ITEM_HEADER + 4 * i, self._offsets[i])
+            size = self._end
         out = self._out
         self._out = None
         self._base = NULL
-        DICOMRLE_BYTES_RESIZE(out, <Py_ssize_t>pos)
+        DICOMRLE_BYTES_RESIZE(out, <Py_ssize_t>size)
         return out, offsets, lengths
