@@ -268,8 +268,11 @@ static void gather_row(const dicomrle_frame *f, const uint8_t *src,
         return;
     }
     byte -= missing;
-    if (fast && stride == 2) {
-        /* 16-bit samples of one plane: split the byte planes wide. */
+    if (fast && stride == 2 && bps == 2) {
+        /* 16-bit samples of one plane: split the byte planes wide. The
+           row is exactly 2 * columns bytes from p (with one-byte samples
+           of two-sample pixels, p starts inside the row and a wide load
+           would read past its end). */
         dicomrle_gather2_fast(p, f->columns,
                               f->big_endian ? byte : bps - 1 - byte, row_out);
         return;

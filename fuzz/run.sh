@@ -54,11 +54,18 @@ echo "== building $bin with $clang"
 # shellcheck disable=SC2086 # FUZZ_CFLAGS is a list of flags
 "$clang" -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all \
     -O1 -g -std=c99 -Wall -Wextra ${FUZZ_CFLAGS:-} \
-    -I"$repo/csrc" "$repo/fuzz/fuzz_encode.c" "$repo/csrc/rle.c" -o "$bin"
+    -I"$repo/csrc" "$repo/fuzz/fuzz_encode.c" "$repo"/csrc/*.c -o "$bin"
 
 echo "== writing seeds to $seeds"
 rm -rf "$seeds"
 "$python" "$repo/fuzz/make_seeds.py" "$seeds"
+
+echo "== replaying the inputs that once failed (fuzz/crashes)"
+"$bin" "$repo"/fuzz/crashes/* >"$work/replay.log" 2>&1 || {
+    cat "$work/replay.log"
+    echo "== FAILED: a past crash is back" >&2
+    exit 1
+}
 
 # libFuzzer reads -max_total_time=0 as "no limit": 0 here means build only.
 if ((seconds == 0)); then

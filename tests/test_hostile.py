@@ -285,3 +285,16 @@ class TestThreads:
         with ThreadPoolExecutor(6) as pool:
             got = list(pool.map(work, range(24)))
         assert got == [expected[i % 6] for i in range(24)]
+
+
+def test_two_one_byte_samples_read_only_their_buffer():
+    """Two 8-bit samples per pixel once took the 16-bit wide split and read
+    one byte past the source (found by the fuzzer; the sanitizer run sees
+    it, since a NumPy array's buffer ends where the frame ends)."""
+    rows, columns = 3, 37
+    src = np.arange(rows * columns * 2, dtype=np.uint8) % 7
+    out = dicomrle.encode_frame(
+        src, rows=rows, columns=columns, samples_per_pixel=2, bits_allocated=8
+    )
+    decoded = FRAME_DECODERS["pydicom"](out, rows, columns, 2, 8)
+    np.testing.assert_array_equal(decoded.ravel(), src)
