@@ -289,8 +289,9 @@ class TestThreads:
 
 def test_two_one_byte_samples_read_only_their_buffer():
     """Two 8-bit samples per pixel once took the 16-bit wide split and read
-    one byte past the source (found by the fuzzer; the sanitizer run sees
-    it, since a NumPy array's buffer ends where the frame ends)."""
+    one byte past the source (found by the fuzzer, whose reproducer is in
+    fuzz/crashes); here under the sanitizer run too, from a NumPy buffer
+    that ends where the frame ends."""
     rows, columns = 3, 37
     src = np.arange(rows * columns * 2, dtype=np.uint8) % 7
     out = dicomrle.encode_frame(
