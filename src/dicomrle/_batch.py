@@ -3,6 +3,7 @@ GIL, so plain threads encode frames in parallel."""
 
 from __future__ import annotations
 
+import operator
 import os
 import sys
 from collections import deque
@@ -10,7 +11,7 @@ from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 from typing import TYPE_CHECKING, TypeVar
 
-from dicomrle._frame import MAX_DIMENSION, encode
+from dicomrle._frame import BITS_ALLOCATED, MAX_DIMENSION, _choice, encode
 
 if TYPE_CHECKING:
     import numpy as np
@@ -30,9 +31,13 @@ def check_threads(threads: int | None) -> int:
     """Return `threads`, or the usable cores when it is None."""
     if threads is None:
         return usable_cores()
-    if isinstance(threads, bool) or not isinstance(threads, int) or threads < 1:
+    try:
+        number = None if isinstance(threads, bool) else operator.index(threads)
+    except TypeError:
+        number = None
+    if number is None or number < 1:
         raise ValueError(f"'threads' must be a positive int or None, not {threads!r}")
-    return threads
+    return number
 
 
 def run_all(func: Callable[[int], T], count: int, threads: int) -> list[T]:
@@ -149,7 +154,9 @@ def encode_array(
     itemsize = arr.dtype.itemsize
     if bits_allocated is None:
         bits_allocated = 8 * itemsize
-    elif isinstance(bits_allocated, int) and bits_allocated < 8 * itemsize:
+    else:
+        bits_allocated = _choice("bits_allocated", bits_allocated, BITS_ALLOCATED)
+    if bits_allocated < 8 * itemsize:
         raise ValueError(
             f"'bits_allocated' ({bits_allocated}) is smaller than the "
             f"{8 * itemsize} bits of the array's items"

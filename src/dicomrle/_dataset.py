@@ -72,6 +72,17 @@ def plan(ds: Dataset) -> Plan:
     if syntax not in UncompressedTransferSyntaxes:
         raise NotEncodable(f"the Pixel Data is already compressed ({syntax.name})")
     if "PixelData" not in ds:
+        for keyword in ("FloatPixelData", "DoubleFloatPixelData"):
+            if keyword in ds:
+                raise NotEncodable(f"RLE Lossless cannot hold {keyword}")
+        sop_class = str(getattr(ds.get("SOPClassUID"), "name", ""))
+        if ("Rows" in ds and "Columns" in ds) or "Image Storage" in sop_class:
+            # pydicom reads a file cut short before its Pixel Data quietly.
+            raise ValueError(
+                "the dataset is an image (Rows and Columns, or an Image "
+                "Storage SOP Class) but has no (7FE0,0010) Pixel Data: is the "
+                "file truncated?"
+            )
         raise NotEncodable("the dataset has no (7FE0,0010) Pixel Data")
     missing = [k for k in REQUIRED if ds.get(k) in (None, "")]
     if missing:
