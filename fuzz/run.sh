@@ -54,7 +54,8 @@ echo "== building $bin with $clang"
 # shellcheck disable=SC2086 # FUZZ_CFLAGS is a list of flags
 "$clang" -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all \
     -O1 -g -std=c99 -Wall -Wextra ${FUZZ_CFLAGS:-} \
-    -I"$repo/csrc" "$repo/fuzz/fuzz_encode.c" "$repo/csrc/rle.c" -o "$bin"
+    -I"$repo/csrc" "$repo/fuzz/fuzz_encode.c" "$repo/csrc/rle.c" "$repo/csrc/rle_fast.c" \
+    -o "$bin"
 
 echo "== writing seeds to $seeds"
 rm -rf "$seeds"
