@@ -269,9 +269,17 @@ static void gather_row(const dicomrle_frame *f, const uint8_t *src,
     }
     byte -= missing;
     if (fast && stride == 2) {
-        /* 16-bit samples of one plane: split the byte planes wide. */
-        dicomrle_gather2_fast(p, f->columns,
-                              f->big_endian ? byte : bps - 1 - byte, row_out);
+        /* Byte pairs: 16-bit samples of one plane, or two 1-byte samples.
+           Split them wide, reading whole pairs from the first byte of the
+           row (not from p, which is one byte into the pair for the second
+           1-byte sample: the last pair read would end past src). */
+        if (bps == 2) {
+            dicomrle_gather2_fast(p, f->columns,
+                                  f->big_endian ? byte : bps - 1 - byte,
+                                  row_out);
+        } else {
+            dicomrle_gather2_fast(p - sample, f->columns, sample, row_out);
+        }
         return;
     }
     p += f->big_endian ? byte : bps - 1 - byte;
