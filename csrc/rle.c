@@ -138,7 +138,8 @@ size_t dicomrle_scratch_size(const dicomrle_frame *frame)
  * n + ceil(n / 128) bytes (dicomrle_encode_bound relies on this).
  *
  * This is the scalar reference: it walks the row run by run. The fast
- * encoder (rle_fast.c) makes the same choices with wide compares.
+ * encoders (rle_fast.c, one per instruction set) make the same choices
+ * with wide compares.
  */
 static uint8_t *put_literal(uint8_t *out, const uint8_t *src, size_t length)
 {
@@ -213,7 +214,18 @@ size_t dicomrle_row_scalar(const uint8_t *src, size_t length, uint8_t *dst)
 
 size_t dicomrle_encode_row(const uint8_t *src, size_t length, uint8_t *dst)
 {
-    return dicomrle_row_fast(src, length, dst, dst + row_bound(length));
+    return dicomrle_encode_row_isa(src, length, dst, DICOMRLE_ISA_AUTO);
+}
+
+size_t dicomrle_encode_row_isa(const uint8_t *src, size_t length,
+                               uint8_t *dst, dicomrle_isa isa)
+{
+    dicomrle_kernel kernel;
+
+    if (!dicomrle_kernel_get(isa, &kernel)) {
+        return 0;
+    }
+    return kernel.row(src, length, dst, dst + row_bound(length));
 }
 
 size_t dicomrle_encode_row_scalar(const uint8_t *src, size_t length,
@@ -224,7 +236,17 @@ size_t dicomrle_encode_row_scalar(const uint8_t *src, size_t length,
 
 const char *dicomrle_simd(void)
 {
-    return dicomrle_fast_isa();
+    dicomrle_kernel kernel;
+
+    dicomrle_kernel_get(DICOMRLE_ISA_AUTO, &kernel);
+    return dicomrle_isa_name(kernel.isa);
+}
+
+int dicomrle_isa_available(dicomrle_isa isa)
+{
+    dicomrle_kernel kernel;
+
+    return dicomrle_kernel_get(isa, &kernel);
 }
 
 static void put_le32(uint8_t *dst, uint32_t value)
@@ -239,7 +261,7 @@ static void put_le32(uint8_t *dst, uint32_t value)
    `sample` into row_out. */
 static void gather_row(const dicomrle_frame *f, const uint8_t *src,
                        size_t row, size_t sample, size_t byte,
-                       uint8_t *row_out, int fast)
+                       uint8_t *row_out, const dicomrle_kernel *kernel)
 {
     size_t bps = f->bytes_per_sample;
     size_t missing = f->bytes_allocated - bps;
@@ -268,13 +290,17 @@ static void gather_row(const dicomrle_frame *f, const uint8_t *src,
         return;
     }
     byte -= missing;
-    if (fast && stride == 2 && bps == 2) {
-        /* 16-bit samples of one plane: split the byte planes wide. The
-           row is exactly 2 * columns bytes from p (with one-byte samples
-           of two-sample pixels, p starts inside the row and a wide load
-           would read past its end). */
-        dicomrle_gather2_fast(p, f->columns,
-                              f->big_endian ? byte : bps - 1 - byte, row_out);
+    if (kernel->gather2 != NULL && stride == 2) {
+        /* Byte pairs: 16-bit samples of one plane, or two 1-byte samples.
+           Split them wide, reading whole pairs from the first byte of the
+           row (not from p, which is one byte into the pair for the second
+           1-byte sample: the last pair read would end past src). */
+        if (bps == 2) {
+            kernel->gather2(p, f->columns,
+                            f->big_endian ? byte : bps - 1 - byte, row_out);
+        } else {
+            kernel->gather2(p - sample, f->columns, sample, row_out);
+        }
         return;
     }
     p += f->big_endian ? byte : bps - 1 - byte;
@@ -294,8 +320,9 @@ static dicomrle_status encode(const dicomrle_frame *frame,
                               const uint8_t *src, size_t src_length,
                               uint8_t *dst, size_t dst_capacity,
                               uint8_t *scratch, size_t scratch_length,
-                              size_t *dst_length, int fast)
+                              size_t *dst_length, dicomrle_isa isa)
 {
+    dicomrle_kernel kernel;
     dicomrle_status status;
     size_t segments;
     size_t offset = DICOMRLE_HEADER_SIZE;
@@ -325,6 +352,10 @@ static dicomrle_status encode(const dicomrle_frame *frame,
     if (scratch_length < dicomrle_scratch_size(frame)) {
         return DICOMRLE_ERR_SCRATCH;
     }
+    /* The instruction set, chosen once per frame. */
+    if (!dicomrle_kernel_get(isa, &kernel)) {
+        return DICOMRLE_ERR_ISA;
+    }
 
     segments = frame->samples_per_pixel * frame->bytes_allocated;
     /* One-byte samples of one plane lie row after row in src already. */
@@ -346,13 +377,12 @@ static dicomrle_status encode(const dicomrle_frame *frame,
                 if (contiguous) {
                     row_src = src + (sample * frame->rows + row) * row_step;
                 } else {
-                    gather_row(frame, src, row, sample, byte, scratch, fast);
+                    gather_row(frame, src, row, sample, byte, scratch,
+                               &kernel);
                     row_src = scratch;
                 }
-                offset += fast
-                    ? dicomrle_row_fast(row_src, frame->columns, dst + offset,
-                                        dst + dst_capacity)
-                    : dicomrle_row_scalar(row_src, frame->columns, dst + offset);
+                offset += kernel.row(row_src, frame->columns, dst + offset,
+                                     dst + dst_capacity);
             }
             if ((offset - start) % 2) {
                 dst[offset++] = 0;
@@ -370,7 +400,7 @@ dicomrle_status dicomrle_encode(const dicomrle_frame *frame,
                                 size_t *dst_length)
 {
     return encode(frame, src, src_length, dst, dst_capacity, scratch,
-                  scratch_length, dst_length, 1);
+                  scratch_length, dst_length, DICOMRLE_ISA_AUTO);
 }
 
 dicomrle_status dicomrle_encode_scalar(const dicomrle_frame *frame,
@@ -380,7 +410,17 @@ dicomrle_status dicomrle_encode_scalar(const dicomrle_frame *frame,
                                        size_t *dst_length)
 {
     return encode(frame, src, src_length, dst, dst_capacity, scratch,
-                  scratch_length, dst_length, 0);
+                  scratch_length, dst_length, DICOMRLE_ISA_SCALAR);
+}
+
+dicomrle_status dicomrle_encode_isa(const dicomrle_frame *frame,
+                                    const uint8_t *src, size_t src_length,
+                                    uint8_t *dst, size_t dst_capacity,
+                                    uint8_t *scratch, size_t scratch_length,
+                                    size_t *dst_length, dicomrle_isa isa)
+{
+    return encode(frame, src, src_length, dst, dst_capacity, scratch,
+                  scratch_length, dst_length, isa);
 }
 
 const char *dicomrle_status_message(dicomrle_status status)
@@ -409,6 +449,9 @@ const char *dicomrle_status_message(dicomrle_status status)
         return "the scratch buffer is shorter than the scratch size";
     case DICOMRLE_ERR_NULL:
         return "a required pointer is NULL";
+    case DICOMRLE_ERR_ISA:
+        return "that instruction set is not built in or not supported by "
+               "this CPU";
     }
     return "unknown status";
 }

@@ -32,8 +32,23 @@ typedef enum dicomrle_status {
     DICOMRLE_ERR_SRC_LENGTH,  /* src shorter than the frame */
     DICOMRLE_ERR_DST_LENGTH,  /* dst shorter than dicomrle_encode_bound() */
     DICOMRLE_ERR_SCRATCH,     /* scratch shorter than dicomrle_scratch_size() */
-    DICOMRLE_ERR_NULL         /* a required pointer is NULL */
+    DICOMRLE_ERR_NULL,        /* a required pointer is NULL */
+    DICOMRLE_ERR_ISA          /* dicomrle_encode_isa(): that instruction set
+                                 is not built in or the CPU lacks it */
 } dicomrle_status;
+
+/* The instruction sets of the encoder, for dicomrle_encode_isa(). All give
+   the same bytes; AUTO is what dicomrle_encode() uses: AVX2 when the CPU
+   has it (checked at run time, never assumed at build time), else SSE2 on
+   x86, else the portable path. */
+typedef enum dicomrle_isa {
+    DICOMRLE_ISA_AUTO = 0,
+    DICOMRLE_ISA_SCALAR,      /* the reference, run by run */
+    DICOMRLE_ISA_PORTABLE,    /* 8 bytes in a 64-bit word (byte by byte on
+                                 big-endian hosts); always built */
+    DICOMRLE_ISA_SSE2,        /* x86 unless built with -Dsimd=disabled */
+    DICOMRLE_ISA_AVX2         /* x86 with GCC or Clang, if the CPU has it */
+} dicomrle_isa;
 
 /* One frame of source pixel data. */
 typedef struct dicomrle_frame {
@@ -69,8 +84,9 @@ dicomrle_status dicomrle_check(const dicomrle_frame *frame);
  * dst[0 .. *dst_length) with *dst_length <= dst_capacity, and uses
  * scratch[0 .. dicomrle_scratch_size()). dst_capacity must be at least
  * dicomrle_encode_bound(); src, dst and scratch must not overlap.
- * The bytes dst[*dst_length .. dst_capacity) may be overwritten too (short
- * literals are copied 16 bytes at a time) and hold nothing meaningful.
+ * The bytes dst[*dst_length .. *dst_length + 64), within dst_capacity,
+ * may be overwritten too (literals are copied in blocks of up to 64 bytes)
+ * and hold nothing meaningful; nothing from *dst_length + 64 on is written.
  * On error nothing is read and *dst_length is 0.
  */
 dicomrle_status dicomrle_encode(const dicomrle_frame *frame,
@@ -89,6 +105,25 @@ dicomrle_status dicomrle_encode_scalar(const dicomrle_frame *frame,
                                        uint8_t *scratch, size_t scratch_length,
                                        size_t *dst_length);
 
+/*
+ * dicomrle_encode() with the instruction set chosen by the caller, for
+ * tests and benchmarks: the same contract and the same output for every
+ * isa; DICOMRLE_ERR_ISA (nothing read, *dst_length 0) when
+ * dicomrle_isa_available(isa) is 0.
+ */
+dicomrle_status dicomrle_encode_isa(const dicomrle_frame *frame,
+                                    const uint8_t *src, size_t src_length,
+                                    uint8_t *dst, size_t dst_capacity,
+                                    uint8_t *scratch, size_t scratch_length,
+                                    size_t *dst_length, dicomrle_isa isa);
+
+/* 1 when dicomrle_encode_isa() can use isa in this build on this CPU. */
+int dicomrle_isa_available(dicomrle_isa isa);
+
+/* A static name of an instruction set: "auto", "scalar", "swar64" or
+   "bytewise" (the portable path), "sse2", "avx2"; "unknown" otherwise. */
+const char *dicomrle_isa_name(dicomrle_isa isa);
+
 /* Encode one row with PackBits as PS3.5 G.3.1 describes, in the fewest
    bytes PackBits allows (see rle.c for the policy and the proof); returns
    the number of bytes of the encoding. dst holds at least
@@ -100,8 +135,14 @@ size_t dicomrle_encode_row(const uint8_t *src, size_t length, uint8_t *dst);
 size_t dicomrle_encode_row_scalar(const uint8_t *src, size_t length,
                                   uint8_t *dst);
 
-/* A static name of the instruction set the fast path uses: "sse2" on
-   x86-64, "swar64" (8 bytes in a 64-bit word) or "bytewise" elsewhere. */
+/* dicomrle_encode_row() with a chosen instruction set, for tests: the same
+   output; returns 0 (nothing written) when isa is not available. */
+size_t dicomrle_encode_row_isa(const uint8_t *src, size_t length,
+                               uint8_t *dst, dicomrle_isa isa);
+
+/* A static name of the instruction set dicomrle_encode() uses on this
+   CPU: "avx2" or "sse2" on x86, "swar64" (8 bytes in a 64-bit word) or
+   "bytewise" elsewhere. */
 const char *dicomrle_simd(void);
 
 /* A static English message for a status. */

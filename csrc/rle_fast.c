@@ -1,26 +1,31 @@
 /*
- * dicomrle: the fast row encoder and byte-plane gather.
+ * dicomrle: the fast row encoders and byte-plane gathers, one per
+ * instruction set, and the one place that chooses among them.
  *
- * It makes exactly the choices of the scalar reference encoder in rle.c
- * (dicomrle_row_scalar), and so writes the same bytes; the tests compare
- * the two byte for byte. What differs is how the runs are found:
+ * They make exactly the choices of the scalar reference encoder in rle.c
+ * (dicomrle_row_scalar), and so write the same bytes; the tests compare
+ * every instruction set with it byte for byte. What differs is how the
+ * runs are found:
  *
- * - The reference walks the row run by run. This encoder looks only for
- *   repeats of three or more bytes ("triples"), many bytes at a time: it
- *   compares a block with itself shifted by one and by two bytes and jumps
- *   to the first set bit of the mask. Between two triples every run is one
- *   or two bytes long, and the policy (see rle.c) puts all of them into the
- *   open literal, except a two-byte repeat met while no literal is open or
- *   where the literal's current 128-byte packet has fewer than two bytes of
- *   room. Those places are one per 128 bytes, so a stretch between triples
- *   costs one vector scan and a couple of byte compares per 128 bytes.
- * - Literals are copied with memcpy, replicate runs measured with wide
- *   compares.
+ * - The reference walks the row run by run. These encoders look only for
+ *   repeats of three or more bytes ("triples"), many bytes at a time: they
+ *   compare a 64-byte word of the row with itself shifted by one byte,
+ *   which gives a mask `eq` of equal neighbours, and the triples from it.
+ *   Between two triples every run is one or two bytes long, and the policy
+ *   (see rle.c) puts all of them into the open literal, except a two-byte
+ *   repeat met while no literal is open or where the literal's current
+ *   128-byte packet has fewer than two bytes of room. The row loop itself
+ *   is in rle_row.template.h.
+ * - Literals are copied in blocks, replicate runs measured from the masks
+ *   or with wide compares.
  *
- * Instruction sets: SSE2, which every x86-64 CPU has, so no run-time check
- * is needed; elsewhere (Arm, or a build with -Dsimd=disabled) a portable
- * path that compares 8 bytes at a time in a 64-bit word on little-endian
- * hosts, and byte by byte otherwise.
+ * Instruction sets, each compiled from the same template:
+ * - portable: 8 bytes at a time in a 64-bit word on little-endian hosts,
+ *   byte by byte otherwise; always built.
+ * - sse2: every x86-64 CPU has it; built unless -Dsimd=disabled.
+ * - avx2: built on x86 with GCC or Clang through a target attribute (the
+ *   rest of the library keeps the baseline flags), and used only when the
+ *   CPU reports AVX2 at run time (dicomrle_kernel_get).
  */
 #include "rle_impl.h"
 
@@ -31,7 +36,13 @@
      (defined(_M_IX86_FP) && _M_IX86_FP >= 2))
 #define RLE_SSE2 1
 #include <emmintrin.h>
-#elif defined(__BYTE_ORDER__) && defined(__ORDER_LITTLE_ENDIAN__) && \
+#if (defined(__GNUC__) || defined(__clang__)) && \
+    (defined(__x86_64__) || defined(__i386__))
+#define RLE_AVX2 1
+#include <immintrin.h>
+#endif
+#endif
+#if defined(__BYTE_ORDER__) && defined(__ORDER_LITTLE_ENDIAN__) && \
     __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
 #define RLE_SWAR 1
 #endif
@@ -57,18 +68,41 @@ static unsigned ctz64(uint64_t x)
 
 #define MAX_RUN DICOMRLE_MAX_RUN
 
-const char *dicomrle_fast_isa(void)
+/*
+ * Bit masks of one 64-byte word of the row: bit k of `eq` is set when
+ * p[64 w + k] == p[64 w + k + 1], bit k of `triple` when a repeat of three
+ * starts there (both bytes after it equal it). Bits past the row are 0.
+ */
+typedef struct scan {
+    const uint8_t *p;
+    size_t n;
+    uint64_t eq;
+    uint64_t triple;
+} scan;
+
+static void set_masks(scan *s, size_t base, uint64_t eq)
 {
-#if defined(RLE_SSE2)
-    return "sse2";
-#elif defined(RLE_SWAR)
-    return "swar64";
-#else
-    return "bytewise";
-#endif
+    uint64_t next = base + 65 < s->n && s->p[base + 64] == s->p[base + 65];
+
+    s->eq = eq;
+    s->triple = eq & ((eq >> 1) | (next << 63));
 }
 
-#if defined(RLE_SWAR) || !defined(RLE_SSE2)
+/* The masks of the word at base, a byte at a time: any row, any host. */
+static void scan_bytes(scan *s, size_t base)
+{
+    const uint8_t *p = s->p;
+    uint64_t eq = 0;
+    size_t k;
+
+    for (k = 0; k < 64 && base + k + 1 < s->n; k++) {
+        eq |= (uint64_t)(p[base + k] == p[base + k + 1]) << k;
+    }
+    set_masks(s, base, eq);
+}
+
+/* ------------------------------------------------------------ portable */
+#if defined(RLE_SWAR)
 static uint64_t load64(const uint8_t *p)
 {
     uint64_t v;
@@ -77,64 +111,14 @@ static uint64_t load64(const uint8_t *p)
 }
 #endif
 
-/*
- * Bit masks of one 64-byte word of the row, made on demand and kept while
- * the encoder stays in that word: bit k of `eq` is set when
- * p[64 w + k] == p[64 w + k + 1], bit k of `triple` when a repeat of three
- * starts there (both bytes after it equal it). Bits past the row are 0.
- */
-typedef struct scan {
-    const uint8_t *p;
-    size_t n;
-    size_t w;
-    uint64_t eq;
-    uint64_t triple;
-} scan;
-
-static void scan_word(scan *s, size_t w)
+static void scan_word_portable(scan *s, size_t w)
 {
-    const uint8_t *p = s->p;
     size_t base = 64 * w;
-    size_t n = s->n;
-    uint64_t eq = 0;
-    uint64_t next = 0; /* bit 0: p[base + 64] == p[base + 65] */
-    size_t k;
-
-    s->w = w;
-#if defined(RLE_SSE2)
-    if (n >= 17) {
-        /* 16 positions per compare; the last compare of the row is moved
-           back to end at p[n - 1] and its mask shifted into place. */
-        for (k = 0; k < 64; k += 16) {
-            size_t pos = base + k;
-            const uint8_t *q = p + pos;
-            uint64_t m;
-            if (pos + 17 <= n) {
-                __m128i a = _mm_loadu_si128((const __m128i *)q);
-                __m128i b = _mm_loadu_si128((const __m128i *)(q + 1));
-                m = (uint32_t)_mm_movemask_epi8(_mm_cmpeq_epi8(a, b));
-            } else {
-                __m128i a, b;
-                if (pos + 1 >= n) {
-                    break;
-                }
-                a = _mm_loadu_si128((const __m128i *)(p + n - 17));
-                b = _mm_loadu_si128((const __m128i *)(p + n - 16));
-                m = (uint32_t)_mm_movemask_epi8(_mm_cmpeq_epi8(a, b)) >>
-                    (pos - (n - 17));
-            }
-            eq |= m << k;
-        }
-        if (base + 65 < n) {
-            next = p[base + 64] == p[base + 65];
-        }
-        s->eq = eq;
-        s->triple = eq & ((eq >> 1) | (next << 63));
-        return;
-    }
-#elif defined(RLE_SWAR)
-    if (base + 66 <= n) {
-        const uint8_t *q = p + base;
+#if defined(RLE_SWAR)
+    if (base + 66 <= s->n) {
+        const uint8_t *q = s->p + base;
+        uint64_t eq = 0;
+        size_t k;
         for (k = 0; k < 64; k += 8) {
             uint64_t v = load64(q + k) ^ load64(q + k + 1);
             /* 0x80 in each byte of v that is zero, exactly. */
@@ -143,63 +127,19 @@ static void scan_word(scan *s, size_t w)
             /* Gather the eight flags into a byte. */
             eq |= ((z >> 7) * 0x0102040810204080u >> 56) << k;
         }
-        next = q[64] == q[65];
-        s->eq = eq;
-        s->triple = eq & ((eq >> 1) | (next << 63));
+        set_masks(s, base, eq);
         return;
     }
 #endif
-    for (k = 0; k < 64 && base + k + 1 < n; k++) {
-        eq |= (uint64_t)(p[base + k] == p[base + k + 1]) << k;
-    }
-    if (base + 65 < n) {
-        next = p[base + 64] == p[base + 65];
-    }
-    s->eq = eq;
-    s->triple = eq & ((eq >> 1) | (next << 63));
-}
-
-/* The first t >= i where a repeat of three or more bytes starts, or n. */
-static size_t next_triple(scan *s, size_t i)
-{
-    size_t w = i / 64;
-    uint64_t m;
-
-    if (i >= s->n) {
-        return s->n;
-    }
-    if (w != s->w) {
-        scan_word(s, w);
-    }
-    m = s->triple >> (i % 64);
-    if (m) {
-        return i + ctz64(m);
-    }
-    for (w++; 64 * w < s->n; w++) {
-        scan_word(s, w);
-        if (s->triple) {
-            return 64 * w + ctz64(s->triple);
-        }
-    }
-    return s->n;
+    scan_bytes(s, base);
 }
 
 /* The number of bytes from p[i] on equal to p[i], at most n - i. */
-static size_t run_length(const uint8_t *p, size_t i, size_t n)
+static size_t run_length_portable(const uint8_t *p, size_t i, size_t n)
 {
     const uint8_t v = p[i];
     size_t j = i + 1;
-#if defined(RLE_SSE2)
-    const __m128i vv = _mm_set1_epi8((char)v);
-    while (j + 16 <= n) {
-        uint32_t m = (uint32_t)_mm_movemask_epi8(
-            _mm_cmpeq_epi8(_mm_loadu_si128((const __m128i *)(p + j)), vv));
-        if (m != 0xFFFFu) {
-            return j + ctz32(~m) - i;
-        }
-        j += 16;
-    }
-#elif defined(RLE_SWAR)
+#if defined(RLE_SWAR)
     const uint64_t vv = 0x0101010101010101u * v;
     while (j + 8 <= n) {
         uint64_t d = load64(p + j) ^ vv;
@@ -214,6 +154,8 @@ static size_t run_length(const uint8_t *p, size_t i, size_t n)
     }
     return j - i;
 }
+
+/* ------------------------------------------------- shared byte helpers */
 
 /* PS3.5 G.3.1 literal runs: packets of 128 bytes, then the rest. A
    short literal is copied as one 16-byte block when both buffers have
@@ -255,115 +197,210 @@ static uint8_t *put_replicate(uint8_t *out, uint8_t value, size_t length)
     return out;
 }
 
-size_t dicomrle_row_fast(const uint8_t *src, size_t n, uint8_t *dst,
-                         const uint8_t *dst_end)
+/*
+ * A literal opens at src[lit] and src[lit, t) holds runs of one or two
+ * bytes: write what the policy ends before t (a two-byte repeat where the
+ * literal's current packet has one byte of room or none ends it as a
+ * replicate run, and two-byte repeats while no literal is open are
+ * replicate runs) and return the start of the literal still open at t
+ * (t if none). Its cost is a few byte compares per 128 bytes.
+ */
+static size_t gap_general(const uint8_t *src, size_t lit, size_t t,
+                          uint8_t **outp, const uint8_t *src_end,
+                          const uint8_t *dst_end)
 {
-    const uint8_t *src_end = src + n;
-    uint8_t *out = dst;
-    size_t i = 0;
-    size_t lit_start = 0;
-    size_t lit_len = 0; /* the open literal is src[lit_start, i) */
-    size_t t;
-    scan s;
+    uint8_t *out = *outp;
+    size_t lit_start = lit;
+    size_t lit_len = 1;
+    size_t i = lit + 1;
 
-    s.p = src;
-    s.n = n;
-    scan_word(&s, 0);
-    t = next_triple(&s, 0);
+    while (i < t) {
+        if (lit_len == 0) {
+            /* No literal open: a two-byte repeat is a replicate run. */
+            if (i + 1 < t && src[i] == src[i + 1]) {
+                *out++ = (uint8_t)(257 - 2);
+                *out++ = src[i];
+                i += 2;
+                continue;
+            }
+            lit_start = i;
+            lit_len = 1;
+            if (++i == t) {
+                break;
+            }
+        }
+        /* A literal is open: every run joins it, but for a two-byte
+           repeat that starts where the current packet has one byte of
+           room (offset k - 1) or none (offset k); k steps by 128 while
+           the literal grows. */
+        {
+            size_t k = lit_len % MAX_RUN ? MAX_RUN - lit_len % MAX_RUN : 0;
+            size_t x = t;
 
-    for (;;) {
-        /* src[i, t) holds runs of one or two bytes. */
-        while (i < t) {
-            if (lit_len == 0) {
-                /* No literal open: a two-byte repeat is a replicate run. */
-                if (i + 1 < t && src[i] == src[i + 1]) {
-                    *out++ = (uint8_t)(257 - 2);
-                    *out++ = src[i];
-                    i += 2;
-                    continue;
-                }
-                lit_start = i;
-                lit_len = 1;
-                if (++i == t) {
+            while (i + k < t) {
+                if (k && src[i + k - 1] == src[i + k]) {
+                    x = i + k - 1;
                     break;
                 }
-            }
-            /* A literal is open: every run joins it, but for a two-byte
-               repeat that starts where the current packet has one byte of
-               room (offset k - 1) or none (offset k); k steps by 128
-               while the literal grows. */
-            {
-                size_t k = lit_len % MAX_RUN ? MAX_RUN - lit_len % MAX_RUN : 0;
-                size_t x = t;
-
-                while (i + k < t) {
-                    if (k && src[i + k - 1] == src[i + k]) {
-                        x = i + k - 1;
-                        break;
-                    }
-                    if (i + k + 1 < t && src[i + k] == src[i + k + 1]) {
-                        x = i + k;
-                        break;
-                    }
-                    k += MAX_RUN;
+                if (i + k + 1 < t && src[i + k] == src[i + k + 1]) {
+                    x = i + k;
+                    break;
                 }
-                lit_len += x - i;
-                i = x;
-                if (x < t) {
-                    out = put_literal(out, src + lit_start, lit_len, src_end,
-                                      dst_end);
-                    lit_len = 0;
-                    *out++ = (uint8_t)(257 - 2);
-                    *out++ = src[x];
-                    i += 2;
-                }
+                k += MAX_RUN;
             }
-        }
-        if (t >= n) {
-            break;
-        }
-        /* A repeat of three or more bytes at t == i: replicate runs. */
-        {
-            /* next_triple() left the word holding i in s. */
-            uint64_t ones = ~s.eq >> (i % 64);
-            size_t run = ones ? ctz64(ones) + 1 : run_length(src, i, n);
-            int tail = 0;
-
-            if (run > MAX_RUN && run % MAX_RUN == 1) {
-                if (lit_len % MAX_RUN) {
-                    lit_len++; /* its first byte ends the literal */
-                    i++;
-                } else {
-                    tail = 1; /* its last byte starts the next one */
-                }
-                run--;
-            }
-            if (lit_len) {
-                out = put_literal(out, src + lit_start, lit_len, src_end, dst_end);
+            lit_len += x - i;
+            i = x;
+            if (x < t) {
+                out = put_literal(out, src + lit_start, lit_len, src_end,
+                                  dst_end);
                 lit_len = 0;
+                *out++ = (uint8_t)(257 - 2);
+                *out++ = src[x];
+                i += 2;
             }
-            out = put_replicate(out, src[i], run);
-            i += run;
-            if (tail) {
-                lit_start = i;
-                lit_len = 1;
-                i++;
-            }
-            t = next_triple(&s, i);
         }
     }
-    if (lit_len) {
-        out = put_literal(out, src + lit_start, lit_len, src_end, dst_end);
-    }
-    return (size_t)(out - dst);
+    *outp = out;
+    return lit_len ? lit_start : t;
 }
 
-void dicomrle_gather2_fast(const uint8_t *pairs, size_t count, size_t which,
-                           uint8_t *out)
+/*
+ * The general case of a repeat of `run` >= 3 bytes at t with the literal
+ * src[lit, t) open before it (none if lit == t): the literal's own splits,
+ * then the rule for a run of 128 q + 1 bytes (see rle.c), then the runs.
+ * Sets *i past what is written and *lit to the literal left open.
+ */
+static uint8_t *run_general(const uint8_t *src, size_t lit, size_t t,
+                            size_t run, size_t *i, size_t *lit_out,
+                            uint8_t *out, const uint8_t *src_end,
+                            const uint8_t *dst_end)
 {
-    size_t x = 0;
+    size_t lit_len;
+    int tail = 0;
+
+    if (lit < t) {
+        lit = gap_general(src, lit, t, &out, src_end, dst_end);
+    }
+    lit_len = t - lit;
+    if (run > MAX_RUN && run % MAX_RUN == 1) {
+        if (lit_len % MAX_RUN) {
+            lit_len++; /* its first byte ends the literal */
+            t++;
+        } else {
+            tail = 1; /* its last byte starts the next one */
+        }
+        run--;
+    }
+    if (lit_len) {
+        out = put_literal(out, src + lit, lit_len, src_end, dst_end);
+    }
+    out = put_replicate(out, src[t], run);
+    t += run;
+    *lit_out = t;
+    *i = t + (size_t)tail;
+    return out;
+}
+
+/* ------------------------------------------------------------- rows */
+#define RLE_FN(name) name##_portable
+#define RLE_TARGET
+#include "rle_row.template.h"
+#undef RLE_FN
+#undef RLE_TARGET
+
+static void gather2_portable(const uint8_t *pairs, size_t count, size_t which,
+                             uint8_t *out)
+{
+    size_t x;
+
+    pairs += which;
+    for (x = 0; x < count; x++) {
+        out[x] = pairs[2 * x];
+    }
+}
+
 #if defined(RLE_SSE2)
+/* ---------------------------------------------------------------- sse2 */
+static void scan_word_sse2(scan *s, size_t w)
+{
+    const uint8_t *p = s->p;
+    size_t base = 64 * w;
+    size_t n = s->n;
+    uint64_t eq = 0;
+    size_t k;
+
+    if (base + 65 <= n) {
+        const uint8_t *q = p + base;
+        for (k = 0; k < 64; k += 16) {
+            __m128i a = _mm_loadu_si128((const __m128i *)(q + k));
+            __m128i b = _mm_loadu_si128((const __m128i *)(q + k + 1));
+            eq |= (uint64_t)(uint32_t)_mm_movemask_epi8(_mm_cmpeq_epi8(a, b))
+                  << k;
+        }
+        set_masks(s, base, eq);
+        return;
+    }
+    if (n < 17) {
+        scan_bytes(s, base);
+        return;
+    }
+    /* The last word of the row: 16 positions per compare; the last
+       compare is moved back to end at p[n - 1] and its mask shifted into
+       place. */
+    for (k = 0; k < 64; k += 16) {
+        size_t pos = base + k;
+        uint64_t m;
+        __m128i a, b;
+        if (pos + 17 <= n) {
+            a = _mm_loadu_si128((const __m128i *)(p + pos));
+            b = _mm_loadu_si128((const __m128i *)(p + pos + 1));
+            m = (uint32_t)_mm_movemask_epi8(_mm_cmpeq_epi8(a, b));
+        } else {
+            if (pos + 1 >= n) {
+                break;
+            }
+            a = _mm_loadu_si128((const __m128i *)(p + n - 17));
+            b = _mm_loadu_si128((const __m128i *)(p + n - 16));
+            m = (uint32_t)_mm_movemask_epi8(_mm_cmpeq_epi8(a, b)) >>
+                (pos - (n - 17));
+        }
+        eq |= m << k;
+    }
+    set_masks(s, base, eq);
+}
+
+static size_t run_length_sse2(const uint8_t *p, size_t i, size_t n)
+{
+    const uint8_t v = p[i];
+    const __m128i vv = _mm_set1_epi8((char)v);
+    size_t j = i + 1;
+
+    while (j + 16 <= n) {
+        uint32_t m = (uint32_t)_mm_movemask_epi8(
+            _mm_cmpeq_epi8(_mm_loadu_si128((const __m128i *)(p + j)), vv));
+        if (m != 0xFFFFu) {
+            return j + ctz32(~m) - i;
+        }
+        j += 16;
+    }
+    while (j < n && p[j] == v) {
+        j++;
+    }
+    return j - i;
+}
+
+#define RLE_FN(name) name##_sse2
+#define RLE_TARGET
+#include "rle_row.template.h"
+#undef RLE_FN
+#undef RLE_TARGET
+
+static void gather2_sse2(const uint8_t *pairs, size_t count, size_t which,
+                         uint8_t *out)
+{
     const __m128i low = _mm_set1_epi16(0x00FF);
+    size_t x = 0;
+
     if (which) {
         for (; x + 16 <= count; x += 16) {
             __m128i a = _mm_loadu_si128((const __m128i *)(pairs + 2 * x));
@@ -381,9 +418,162 @@ void dicomrle_gather2_fast(const uint8_t *pairs, size_t count, size_t which,
                                               _mm_and_si128(b, low)));
         }
     }
-#endif
     pairs += which;
     for (; x < count; x++) {
         out[x] = pairs[2 * x];
     }
+}
+#endif /* RLE_SSE2 */
+
+#if defined(RLE_AVX2)
+/* ---------------------------------------------------------------- avx2 */
+#define AVX2 __attribute__((target("avx2")))
+
+static AVX2 void scan_word_avx2(scan *s, size_t w)
+{
+    size_t base = 64 * w;
+
+    if (base + 65 <= s->n) {
+        const uint8_t *q = s->p + base;
+        __m256i a0 = _mm256_loadu_si256((const __m256i *)q);
+        __m256i b0 = _mm256_loadu_si256((const __m256i *)(q + 1));
+        __m256i a1 = _mm256_loadu_si256((const __m256i *)(q + 32));
+        __m256i b1 = _mm256_loadu_si256((const __m256i *)(q + 33));
+        uint64_t lo = (uint32_t)_mm256_movemask_epi8(_mm256_cmpeq_epi8(a0, b0));
+        uint64_t hi = (uint32_t)_mm256_movemask_epi8(_mm256_cmpeq_epi8(a1, b1));
+        set_masks(s, base, lo | hi << 32);
+        return;
+    }
+    scan_word_sse2(s, w);
+}
+
+static AVX2 size_t run_length_avx2(const uint8_t *p, size_t i, size_t n)
+{
+    const __m256i vv = _mm256_set1_epi8((char)p[i]);
+    size_t j = i + 1;
+
+    while (j + 32 <= n) {
+        uint32_t m = (uint32_t)_mm256_movemask_epi8(
+            _mm256_cmpeq_epi8(_mm256_loadu_si256((const __m256i *)(p + j)), vv));
+        if (m != 0xFFFFFFFFu) {
+            return j + ctz32(~m) - i;
+        }
+        j += 32;
+    }
+    return j - i + run_length_sse2(p, j - 1, n) - 1;
+}
+
+#define RLE_FN(name) name##_avx2
+#define RLE_TARGET AVX2
+#include "rle_row.template.h"
+#undef RLE_FN
+#undef RLE_TARGET
+
+static AVX2 void gather2_avx2(const uint8_t *pairs, size_t count, size_t which,
+                              uint8_t *out)
+{
+    const __m256i low = _mm256_set1_epi16(0x00FF);
+    size_t x = 0;
+
+    /* packus works within 128-bit lanes: the permute puts the four
+       8-byte pieces back in order. */
+    if (which) {
+        for (; x + 32 <= count; x += 32) {
+            __m256i a = _mm256_loadu_si256((const __m256i *)(pairs + 2 * x));
+            __m256i b = _mm256_loadu_si256((const __m256i *)(pairs + 2 * x + 32));
+            __m256i v = _mm256_packus_epi16(_mm256_srli_epi16(a, 8),
+                                            _mm256_srli_epi16(b, 8));
+            _mm256_storeu_si256((__m256i *)(out + x),
+                                _mm256_permute4x64_epi64(v, 0xD8));
+        }
+    } else {
+        for (; x + 32 <= count; x += 32) {
+            __m256i a = _mm256_loadu_si256((const __m256i *)(pairs + 2 * x));
+            __m256i b = _mm256_loadu_si256((const __m256i *)(pairs + 2 * x + 32));
+            __m256i v = _mm256_packus_epi16(_mm256_and_si256(a, low),
+                                            _mm256_and_si256(b, low));
+            _mm256_storeu_si256((__m256i *)(out + x),
+                                _mm256_permute4x64_epi64(v, 0xD8));
+        }
+    }
+    gather2_sse2(pairs + 2 * x, count - x, which, out + x);
+}
+#endif /* RLE_AVX2 */
+
+/* ------------------------------------------------------------ dispatch */
+static size_t row_scalar(const uint8_t *src, size_t length, uint8_t *dst,
+                         const uint8_t *dst_end)
+{
+    (void)dst_end;
+    return dicomrle_row_scalar(src, length, dst);
+}
+
+#if defined(RLE_AVX2)
+static int avx2_usable(void)
+{
+    /* Checks that the OS saves the AVX state as well (XGETBV). */
+    return __builtin_cpu_supports("avx2") != 0;
+}
+#endif
+
+int dicomrle_kernel_get(dicomrle_isa isa, dicomrle_kernel *kernel)
+{
+    if (isa == DICOMRLE_ISA_AUTO) {
+#if defined(RLE_AVX2)
+        isa = avx2_usable() ? DICOMRLE_ISA_AVX2 : DICOMRLE_ISA_SSE2;
+#elif defined(RLE_SSE2)
+        isa = DICOMRLE_ISA_SSE2;
+#else
+        isa = DICOMRLE_ISA_PORTABLE;
+#endif
+    }
+    kernel->isa = isa;
+    switch (isa) {
+    case DICOMRLE_ISA_SCALAR:
+        kernel->row = row_scalar;
+        kernel->gather2 = 0;
+        return 1;
+    case DICOMRLE_ISA_PORTABLE:
+        kernel->row = row_portable;
+        kernel->gather2 = gather2_portable;
+        return 1;
+#if defined(RLE_SSE2)
+    case DICOMRLE_ISA_SSE2:
+        kernel->row = row_sse2;
+        kernel->gather2 = gather2_sse2;
+        return 1;
+#endif
+#if defined(RLE_AVX2)
+    case DICOMRLE_ISA_AVX2:
+        if (!avx2_usable()) {
+            return 0;
+        }
+        kernel->row = row_avx2;
+        kernel->gather2 = gather2_avx2;
+        return 1;
+#endif
+    default:
+        return 0;
+    }
+}
+
+const char *dicomrle_isa_name(dicomrle_isa isa)
+{
+    switch (isa) {
+    case DICOMRLE_ISA_AUTO:
+        return "auto";
+    case DICOMRLE_ISA_SCALAR:
+        return "scalar";
+    case DICOMRLE_ISA_PORTABLE:
+#if defined(RLE_SWAR)
+        return "swar64";
+#else
+        return "bytewise";
+#endif
+    case DICOMRLE_ISA_SSE2:
+        return "sse2";
+    case DICOMRLE_ISA_AVX2:
+        return "avx2";
+    }
+    return "unknown";
 }

@@ -2,7 +2,8 @@
 
 - The fast path (wide compares, dicomrle_encode) and the scalar reference
   (dicomrle_encode_scalar) give the same bytes on every corpus frame and on
-  generated rows and frames.
+  generated rows and frames, and so does every instruction set this build
+  and CPU have (portable, SSE2, AVX2: ``_rle.ISAS``), each forced in turn.
 - The encoding of every row is a minimum-size PackBits encoding: equal to
   the exact dynamic-programming minimum of ``packbits_ref``, hence never
   larger than GDCM's rule (checked directly too).
@@ -35,13 +36,19 @@ if not any(image.path is not None for image in IMAGES):  # pragma: no cover
     pytest.skip("pydicom's test files are missing", allow_module_level=True)
 
 
+# Every instruction set but the scalar reference, which they are checked
+# against.
+FAST_ISAS = [isa for isa in _rle.ISAS if isa != "scalar"]
+
+
 def encode(src: bytes, rows: int, columns: int, samples: int, bits: int,
-           *, planar: int = 0, scalar: bool = False, **kw: object) -> bytes:
+           *, planar: int = 0, scalar: bool = False, isa: str | None = None,
+           **kw: object) -> bytes:
     ba = bits // 8
     return _rle.encode(
         src, rows, columns, samples, ba, kw.get("bytes_per_sample", ba),
         kw.get("big_endian", False), planar, kw.get("sign_extend", False),
-        scalar=scalar,
+        scalar=scalar, isa=isa,
     )
 
 
@@ -120,11 +127,58 @@ def rows_strategy(max_size: int = 700) -> st.SearchStrategy[bytes]:
     return st.one_of(noise, runs)
 
 
+# ------------------------------------------------------- every instruction set
+def test_isas_available() -> None:
+    assert "scalar" in _rle.ISAS and "portable" in _rle.ISAS
+    assert _rle.SIMD in ("avx2", "sse2", "swar64", "bytewise")
+    if _rle.SIMD in ("avx2", "sse2"):
+        assert "sse2" in _rle.ISAS
+    assert (_rle.SIMD == "avx2") == ("avx2" in _rle.ISAS)
+    with pytest.raises(ValueError, match="'isa' must be one of"):
+        _rle.encode_row(b"abc", isa="neon")
+
+
+@pytest.mark.parametrize("image", IMAGES, ids=[i.name for i in IMAGES])
+def test_every_isa_matches_scalar_on_corpus(image: corpus.Image) -> None:
+    for index in range(image.frames):
+        src = bytes(image.frame(index))
+        args = (src, image.rows, image.columns, image.samples, image.bits_allocated)
+        expected = encode(*args, planar=image.planar, scalar=True)
+        for isa in FAST_ISAS:
+            assert encode(*args, planar=image.planar, isa=isa) == expected, isa
+        if image.bits_allocated == 16 and image.samples == 1:
+            swapped = np.frombuffer(src, "<u2").astype(">u2").tobytes()
+            for isa in FAST_ISAS:
+                assert encode(swapped, *args[1:], big_endian=True, isa=isa) == expected, isa
+
+
+def test_every_isa_on_row_lengths() -> None:
+    """Every length up to 300 (the word and 16/32/64-byte block edges, and
+    the row end inside a word) with dense short runs, long runs and noise."""
+    rng = np.random.default_rng(3)
+    for n in range(1, 301):
+        for kind in range(4):
+            if kind == 0:
+                row = rng.integers(0, 256, n, dtype=np.uint8)
+            elif kind == 1:
+                row = np.repeat(rng.integers(0, 3, n, dtype=np.uint8), rng.integers(1, 5, n))[:n]
+            elif kind == 2:
+                row = np.repeat(rng.integers(0, 2, n, dtype=np.uint8), rng.integers(1, 200, n))[:n]
+            else:
+                row = rng.integers(0, 2, n, dtype=np.uint8)
+            data = row.tobytes()
+            expected = _rle.encode_row(data, scalar=True)
+            for isa in FAST_ISAS:
+                assert _rle.encode_row(data, isa=isa) == expected, (isa, n, kind)
+
+
 @settings(max_examples=250, deadline=None)
 @given(rows_strategy())
 def test_row_fast_matches_scalar_and_is_minimal(row: bytes) -> None:
     fast = _rle.encode_row(row)
     assert fast == _rle.encode_row(row, scalar=True)
+    for isa in FAST_ISAS:
+        assert _rle.encode_row(row, isa=isa) == fast, isa
     assert decode_row(fast, len(row)) == row
     assert len(fast) == min_row_size(row)
     assert len(fast) <= gdcm_row_size(row)
@@ -157,6 +211,8 @@ def test_frame_fast_matches_scalar(
     kw = dict(bytes_per_sample=bps, big_endian=big_endian, sign_extend=sign_extend)
     fast = encode(src, rows, columns, samples, bits, planar=planar, **kw)
     assert fast == encode(src, rows, columns, samples, bits, planar=planar, scalar=True, **kw)
+    for isa in FAST_ISAS:
+        assert encode(src, rows, columns, samples, bits, planar=planar, isa=isa, **kw) == fast, isa
     assert len(fast) <= _rle.encode_bound(rows, columns, samples, ba)
 
 
@@ -206,6 +262,8 @@ DISTINCT = bytes(range(1, 200))
 def test_policy_at_the_limits(row: bytes, expected: bytes) -> None:
     assert _rle.encode_row(row) == expected
     assert _rle.encode_row(row, scalar=True) == expected
+    for isa in FAST_ISAS:
+        assert _rle.encode_row(row, isa=isa) == expected, isa
     assert len(expected) == min_row_size(row)
 
 

@@ -117,15 +117,25 @@ if [[ ! -e $libasan ]]; then
     echo "error: cannot find the ASan runtime for $cc" >&2
     exit 1
 fi
+# GDCM (a reference decoder the tests run in a child python) throws and
+# catches C++ exceptions. ASan intercepts __cxa_throw and looks the real
+# one up when it starts; python does not link libstdc++, so without it in
+# LD_PRELOAD too that lookup fails and the first throw aborts the child
+# ("CHECK failed: ... real___cxa_throw"), outside our code.
+preload=$libasan
+libstdcxx=$("$cc" -print-file-name=libstdc++.so.6 2>/dev/null || true)
+if [[ $libstdcxx == /* && -e $libstdcxx ]]; then
+    preload=$libasan:$libstdcxx
+fi
 echo "extension: $ext"
-echo "LD_PRELOAD: $libasan"
+echo "LD_PRELOAD: $preload"
 
 run() {
     # PYTHONMALLOC=malloc: every Python object is its own malloc() block
     # with ASan red zones, instead of a slot in a pymalloc arena.
     # detect_leaks=0: CPython keeps objects alive until exit by design.
     # log_path: reports of child processes (the CLI tests) are kept too.
-    env LD_PRELOAD="$libasan" PYTHONMALLOC=malloc \
+    env LD_PRELOAD="$preload" PYTHONMALLOC=malloc \
         ASAN_OPTIONS="detect_leaks=0:halt_on_error=1:abort_on_error=0:log_path=$logdir/asan" \
         UBSAN_OPTIONS="halt_on_error=1:print_stacktrace=1:log_path=$logdir/ubsan" \
         "$@"

@@ -13,6 +13,14 @@ cdef extern from "rle.h" nogil:
         DICOMRLE_ERR_DST_LENGTH
         DICOMRLE_ERR_SCRATCH
         DICOMRLE_ERR_NULL
+        DICOMRLE_ERR_ISA
+
+    ctypedef enum dicomrle_isa:
+        DICOMRLE_ISA_AUTO
+        DICOMRLE_ISA_SCALAR
+        DICOMRLE_ISA_PORTABLE
+        DICOMRLE_ISA_SSE2
+        DICOMRLE_ISA_AVX2
 
     ctypedef struct dicomrle_frame:
         size_t rows
@@ -41,6 +49,18 @@ cdef extern from "rle.h" nogil:
         uint8_t *dst, size_t dst_capacity,
         uint8_t *scratch, size_t scratch_length,
         size_t *dst_length,
+    ) noexcept
+    dicomrle_status dicomrle_encode_isa(
+        const dicomrle_frame *frame,
+        const uint8_t *src, size_t src_length,
+        uint8_t *dst, size_t dst_capacity,
+        uint8_t *scratch, size_t scratch_length,
+        size_t *dst_length, dicomrle_isa isa,
+    ) noexcept
+    int dicomrle_isa_available(dicomrle_isa isa) noexcept
+    const char *dicomrle_isa_name(dicomrle_isa isa) noexcept
+    size_t dicomrle_encode_row_isa(
+        const uint8_t *src, size_t length, uint8_t *dst, dicomrle_isa isa
     ) noexcept
     size_t dicomrle_encode_row(const uint8_t *src, size_t length, uint8_t *dst) noexcept
     size_t dicomrle_encode_row_scalar(const uint8_t *src, size_t length, uint8_t *dst) noexcept

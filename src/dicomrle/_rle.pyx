@@ -10,14 +10,19 @@ from dicomrle._rle cimport (
     DICOMRLE_ERR_NULL,
     DICOMRLE_ERR_OVERFLOW,
     DICOMRLE_ERR_SCRATCH,
+    DICOMRLE_ISA_AUTO,
+    DICOMRLE_ISA_AVX2,
+    DICOMRLE_ISA_PORTABLE,
+    DICOMRLE_ISA_SCALAR,
+    DICOMRLE_ISA_SSE2,
     DICOMRLE_OK,
     dicomrle_check,
-    dicomrle_encode,
     dicomrle_encode_bound,
-    dicomrle_encode_row,
-    dicomrle_encode_row_scalar,
-    dicomrle_encode_scalar,
+    dicomrle_encode_isa,
+    dicomrle_encode_row_isa,
     dicomrle_frame,
+    dicomrle_isa,
+    dicomrle_isa_available,
     dicomrle_scratch_size,
     dicomrle_simd,
     dicomrle_status,
@@ -26,6 +31,37 @@ from dicomrle._rle cimport (
 )
 
 SIMD = dicomrle_simd().decode("ascii")
+
+# The instruction sets by the names tests and benchmarks use; "portable" is
+# the 64-bit word path ("swar64", or "bytewise" on big-endian hosts).
+_ISA_CODES = {
+    "auto": DICOMRLE_ISA_AUTO,
+    "scalar": DICOMRLE_ISA_SCALAR,
+    "portable": DICOMRLE_ISA_PORTABLE,
+    "sse2": DICOMRLE_ISA_SSE2,
+    "avx2": DICOMRLE_ISA_AVX2,
+}
+#: The instruction sets this build can use on this CPU, "auto" left out.
+ISAS = tuple(
+    name for name, code in _ISA_CODES.items()
+    if name != "auto" and dicomrle_isa_available(code)
+)
+
+
+cdef dicomrle_isa _isa_code(str isa, bint scalar) except *:
+    if scalar:
+        return DICOMRLE_ISA_SCALAR
+    if isa is None:
+        return DICOMRLE_ISA_AUTO
+    try:
+        code = _ISA_CODES[isa]
+    except KeyError:
+        raise ValueError(
+            f"'isa' must be one of {', '.join(_ISA_CODES)}, not {isa!r}"
+        ) from None
+    if not dicomrle_isa_available(code):
+        raise ValueError(f"the instruction set {isa!r} is not available here")
+    return code
 
 
 cdef object _error(dicomrle_status status):
@@ -64,11 +100,15 @@ def encode(
     bint planar,
     bint sign_extend,
     bint scalar=False,
+    str isa=None,
 ) -> bytes:
     """Encode one frame held in `src`; see ``dicomrle_encode`` in rle.h.
 
-    `scalar` selects the scalar reference path (for tests).
+    `scalar` selects the scalar reference path and `isa` (a name in
+    ``ISAS``) one instruction set (for tests and benchmarks); all give the
+    same bytes.
     """
+    cdef dicomrle_isa code = _isa_code(isa, scalar)
     cdef dicomrle_frame frame = make_frame(
         rows, columns, samples_per_pixel, bytes_allocated, bytes_per_sample,
         big_endian, planar, sign_extend,
@@ -92,16 +132,10 @@ def encode(
         raise MemoryError()
     try:
         with nogil:
-            if scalar:
-                status = dicomrle_encode_scalar(
-                    &frame, src_ptr, src_length, dst, bound,
-                    scratch, scratch_length, &written,
-                )
-            else:
-                status = dicomrle_encode(
-                    &frame, src_ptr, src_length, dst, bound,
-                    scratch, scratch_length, &written,
-                )
+            status = dicomrle_encode_isa(
+                &frame, src_ptr, src_length, dst, bound,
+                scratch, scratch_length, &written, code,
+            )
     finally:
         free(scratch)
     if status != DICOMRLE_OK:
@@ -110,11 +144,15 @@ def encode(
     return out
 
 
-def encode_row(const uint8_t[::1] src not None, bint scalar=False) -> bytes:
+def encode_row(
+    const uint8_t[::1] src not None, bint scalar=False, str isa=None
+) -> bytes:
     """PackBits-encode one row as PS3.5 G.3.1 describes.
 
-    `scalar` selects the scalar reference path (for tests).
+    `scalar` selects the scalar reference path and `isa` one instruction
+    set, as for ``encode`` (for tests).
     """
+    cdef dicomrle_isa code = _isa_code(isa, scalar)
     cdef size_t length = <size_t>src.shape[0]
     if length == 0:
         raise ValueError("a row must hold at least one byte")
@@ -122,9 +160,6 @@ def encode_row(const uint8_t[::1] src not None, bint scalar=False) -> bytes:
     cdef uint8_t *dst = <uint8_t *>PyBytes_AS_STRING(out)
     cdef size_t written
     with nogil:
-        if scalar:
-            written = dicomrle_encode_row_scalar(&src[0], length, dst)
-        else:
-            written = dicomrle_encode_row(&src[0], length, dst)
+        written = dicomrle_encode_row_isa(&src[0], length, dst, code)
     DICOMRLE_BYTES_RESIZE(out, <Py_ssize_t>written)
     return out

@@ -1,0 +1,110 @@
+/*
+ * dicomrle: the fast row encoder, written once and compiled once per
+ * instruction set by rle_fast.c, which defines before each #include:
+ *
+ *   RLE_FN(name)   the name with the instruction set's suffix
+ *   RLE_TARGET     a function attribute (target("avx2")) or nothing
+ *   RLE_FN(scan_word), RLE_FN(run_length)   the wide primitives
+ *
+ * and the shared byte-level helpers gap_general(), run_general(),
+ * put_literal(). Not a header: no include guard, by design.
+ *
+ * The row is walked 64 bytes (one word of masks) at a time. Inside a word
+ * every repeat of three or more bytes ("triple", the only place where the
+ * policy of rle.c ends a literal, bar the rare cases below) is found from
+ * the masks, and the common case costs a few instructions and no byte
+ * compare: the literal before it (at most 64 bytes, so no 128-byte packet
+ * limit and no two-byte repeat inside it can be split out, see rle.c) is
+ * copied as one 64-byte block, and the run (at most 128 bytes) written as
+ * one replicate run. Two-byte repeats met while no literal is open are
+ * read from the `eq` mask. Everything else (a literal longer than 64
+ * bytes, a run longer than 128, the end of the buffers) goes through
+ * run_general(), which makes the choices of the scalar reference step by
+ * step.
+ *
+ * Invariants: src[0, lit) is encoded; the open literal is src[lit, i)
+ * (none when lit == i); i is at a run boundary (src[i - 1] != src[i]) or
+ * inside an open literal at a word boundary; no repeat of three starts in
+ * [lit, i).
+ */
+
+static RLE_TARGET size_t RLE_FN(row)(const uint8_t *src, size_t n,
+                                     uint8_t *dst, const uint8_t *dst_end)
+{
+    const uint8_t *src_end = src + n;
+    uint8_t *out = dst;
+    size_t i = 0;
+    size_t lit = 0;
+    scan s;
+
+    s.p = src;
+    s.n = n;
+    while (i < n) {
+        size_t base = i & ~(size_t)63;
+        size_t wend = n - base > 64 ? base + 64 : n;
+
+        RLE_FN(scan_word)(&s, base / 64);
+        while (i < wend) {
+            uint64_t m = s.triple >> (i - base);
+            uint64_t ones;
+            size_t t;
+            size_t run;
+            size_t len;
+
+            if (m == 0) {
+                /* No repeat of three in the rest of the word: the literal
+                   stays open into the next word. If none is open, the
+                   two-byte repeats that start here are replicate runs. */
+                if (lit == i) {
+                    while (i < wend && ((s.eq >> (i - base)) & 1)) {
+                        out[0] = (uint8_t)(257 - 2);
+                        out[1] = src[i];
+                        out += 2;
+                        i += 2;
+                    }
+                    lit = i;
+                }
+                if (i < wend) {
+                    i = wend;
+                }
+                break;
+            }
+            t = i + ctz64(m);
+            if (lit == i) {
+                while (i < t && ((s.eq >> (i - base)) & 1)) {
+                    out[0] = (uint8_t)(257 - 2);
+                    out[1] = src[i];
+                    out += 2;
+                    i += 2;
+                }
+                lit = i;
+            }
+            ones = ~s.eq >> (t - base);
+            run = ones ? ctz64(ones) + 1 : RLE_FN(run_length)(src, t, n);
+            len = t - lit;
+            if (len <= 64 && run <= MAX_RUN &&
+                (size_t)(src_end - (src + lit)) >= 64 &&
+                (size_t)(dst_end - out) >= 67) {
+                /* The literal (maybe empty: its header is then written
+                   over) and the run, without a branch on the length. */
+                out[0] = (uint8_t)(len - 1);
+                memcpy(out + 1, src + lit, 64);
+                out += len + (len != 0);
+                out[0] = (uint8_t)(257 - run);
+                out[1] = src[t];
+                out += 2;
+                i = lit = t + run;
+                continue;
+            }
+            out = run_general(src, lit, t, run, &i, &lit, out, src_end,
+                              dst_end);
+        }
+    }
+    if (lit < n) {
+        lit = gap_general(src, lit, n, &out, src_end, dst_end);
+        if (lit < n) {
+            out = put_literal(out, src + lit, n - lit, src_end, dst_end);
+        }
+    }
+    return (size_t)(out - dst);
+}
