@@ -6,15 +6,25 @@ from __future__ import annotations
 import operator
 import os
 import sys
-from collections import deque
+import threading
 from collections.abc import Callable
-from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import ThreadPoolExecutor
 from typing import TYPE_CHECKING, TypeVar
 
-from dicomrle._frame import BITS_ALLOCATED, MAX_DIMENSION, _choice, encode
+from dicomrle._frame import (
+    BITS_ALLOCATED,
+    MAX_DIMENSION,
+    _choice,
+    as_bytes_view,
+    workspace,
+)
 
 if TYPE_CHECKING:
     import numpy as np
+
+    from dicomrle._encaps import Encapsulator
+    from dicomrle._frame import Buffer
+    from dicomrle._rle import Workspace
 
 T = TypeVar("T")
 
@@ -48,27 +58,85 @@ def run_all(func: Callable[[int], T], count: int, threads: int) -> list[T]:
         return list(pool.map(func, range(count)))
 
 
-def run_in_order(
-    func: Callable[[int], T], count: int, threads: int, consume: Callable[[T], None]
+class _Turns:
+    """Hands out frame indices in order and lets frames take their places
+    in the output in the same order."""
+
+    def __init__(self, count: int) -> None:
+        self.count = count
+        self.taken = 0
+        self.placed = 0
+        self.failed = False
+        self.condition = threading.Condition()
+
+    def take(self) -> int | None:
+        with self.condition:
+            if self.failed or self.taken == self.count:
+                return None
+            self.taken += 1
+            return self.taken - 1
+
+    def place(self, index: int, reserve: Callable[[], T]) -> T | None:
+        """Return ``reserve()`` once every frame before `index` is placed."""
+        with self.condition:
+            self.condition.wait_for(lambda: self.placed == index or self.failed)
+            if self.failed:
+                return None
+            result = reserve()
+            self.placed += 1
+            self.condition.notify_all()
+            return result
+
+    def fail(self) -> None:
+        with self.condition:
+            self.failed = True
+            self.condition.notify_all()
+
+
+def encode_in_order(
+    writer: Encapsulator,
+    count: int,
+    threads: int,
+    workspace: Callable[[], Workspace],
+    source: Callable[[int], Buffer],
 ) -> None:
-    """Call ``consume(func(i))`` for i in 0..count-1, in order, computing
-    `func` on `threads` threads with at most 2 x `threads` results waiting."""
+    """Encode frames ``source(0) ... source(count - 1)`` into `writer`.
+
+    Each of `threads` threads takes the next frame, encodes it in a
+    workspace of its own, takes the frame's place in `writer` once the
+    frame before has one, and copies the frame there itself: encoding,
+    copying and the page faults of the new value all run in parallel, and
+    no encoded frame waits in memory.
+    """
     if threads == 1 or count == 1:
-        for i in range(count):
-            consume(func(i))
+        space = workspace()
+        for index in range(count):
+            space.encode(source(index))
+            writer.append(space)
         return
-    with ThreadPoolExecutor(max_workers=min(threads, count)) as pool:
-        pending: deque[Future[T]] = deque()
+    turns = _Turns(count)
+
+    def work() -> None:
+        space = workspace()
         try:
-            for i in range(count):
-                pending.append(pool.submit(func, i))
-                if len(pending) >= 2 * threads:
-                    consume(pending.popleft().result())
-            while pending:
-                consume(pending.popleft().result())
-        finally:
-            for future in pending:
-                future.cancel()
+            while (index := turns.take()) is not None:
+                space.encode(source(index))
+                place = turns.place(index, lambda: writer.reserve(len(space)))
+                if place is None:
+                    return
+                writer.write(place, space)
+        except BaseException:
+            turns.fail()
+            raise
+
+    with ThreadPoolExecutor(max_workers=min(threads, count)) as pool:
+        futures = [pool.submit(work) for _ in range(min(threads, count))]
+        try:
+            for future in futures:
+                future.result()
+        except BaseException:
+            turns.fail()
+            raise
 
 
 def _shape(arr: np.ndarray, samples_per_pixel: int | None) -> tuple[int, int, int, int]:
@@ -165,22 +233,24 @@ def encode_array(
         arr.dtype.byteorder == "=" and sys.byteorder == "big"
     )
     stack = arr.reshape(frames, rows, columns, samples)
+    spaces = threading.local()
 
     def one(index: int) -> bytes:
+        space = getattr(spaces, "space", None)
+        if space is None:
+            space = spaces.space = workspace(
+                rows=rows,
+                columns=columns,
+                samples_per_pixel=samples,
+                bits_allocated=bits_allocated,
+                byteorder=">" if big else "<",
+                bytes_per_sample=itemsize,
+                sign_extend=arr.dtype.kind == "i",
+            )
         frame = stack[index]
         if not frame.flags.c_contiguous:
             frame = np.ascontiguousarray(frame)
-        return encode(
-            frame,
-            rows=rows,
-            columns=columns,
-            samples_per_pixel=samples,
-            bits_allocated=bits_allocated,
-            byteorder=">" if big else "<",
-            bytes_per_sample=itemsize,
-            sign_extend=arr.dtype.kind == "i",
-        )
+        space.encode(as_bytes_view(frame))
+        return space.to_bytes()
 
     return run_all(one, frames, threads)
-
-

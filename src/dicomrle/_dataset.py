@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import functools
 import struct
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from dicomrle._batch import check_threads, run_in_order
-from dicomrle._frame import as_bytes_view, check_frame, encode
+from dicomrle._batch import check_threads, encode_in_order
+from dicomrle._frame import as_bytes_view, check_frame, workspace
 
 if TYPE_CHECKING:
     from pydicom.dataset import Dataset
@@ -147,6 +148,10 @@ def _swap_words(ds: Dataset) -> None:
         element.value = words.astype(f"<u{size}").tobytes() + value[even:]
 
 
+def _frame_of(data: memoryview, length: int, index: int) -> memoryview:
+    return data[index * length : (index + 1) * length]
+
+
 def compress(
     ds: Dataset,
     *,
@@ -158,9 +163,9 @@ def compress(
     The contract of pydicom's ``Dataset.compress`` for RLE Lossless, and
     right where pydicom's path is not: big-endian datasets, Planar
     Configuration 1, and Bits Allocated 32 and 64. Frames are encoded by C
-    without the GIL on `threads` threads and written in order into the one
-    encapsulated value, with at most 2 x `threads` encoded frames waiting,
-    so the memory used is about the input plus the output. The SOP Instance UID is
+    without the GIL on `threads` threads, each of which copies its frames
+    straight to their places in the one encapsulated value, so the memory
+    used is about the input plus the output. The SOP Instance UID is
     kept: the compression is lossless.
 
     Parameters
@@ -209,23 +214,27 @@ def compress(
     bound = _rle.encode_bound(p.rows, p.columns, p.samples, p.bits_allocated // 8)
     writer = Encapsulator(p.frames, bound)
 
-    def one(index: int) -> bytes:
-        return encode(
-            p.data[index * length : (index + 1) * length],
+    data = p.data
+    encode_in_order(
+        writer,
+        p.frames,
+        threads,
+        functools.partial(
+            workspace,
             rows=p.rows,
             columns=p.columns,
             samples_per_pixel=p.samples,
             bits_allocated=p.bits_allocated,
             byteorder=">" if p.big_endian else "<",
             planar_configuration=p.planar,
-        )
-
-    run_in_order(one, p.frames, threads, writer.append)
+        ),
+        functools.partial(_frame_of, data, length),
+    )
     extended = bool(encapsulate_ext) or writer.needs_extended()
     value, offsets, lengths = writer.finish(extended)
     if p.big_endian:
         _swap_words(ds)
-    del writer, p
+    del writer, p, data
     ds.PixelData = value
     element = ds["PixelData"]
     element.VR = VR.OB

@@ -1,23 +1,52 @@
 """Write encapsulated Pixel Data (PS3.5 A.4) once, frame after frame.
 
 An ``Encapsulator`` owns one ``bytes`` object of the worst-case size of the
-whole value. Frames are appended in order behind their item headers; pages
-past the end are never touched, so the memory used grows with the encoded
-data only, and ``finish`` shrinks the object in place. There is no list of
-frames and no joined copy.
+whole value. Each frame gets its place behind the one before it
+(``reserve``, in frame order); the frame is then copied there (``write``),
+by any thread, without the GIL, so threads fill the value in parallel.
+Pages past the end are never touched, so the memory used grows with the
+encoded data only, and ``finish`` shrinks the object in place. There is no
+list of frames and no joined copy.
 """
 
 from cpython.bytes cimport PyBytes_AS_STRING, PyBytes_FromStringAndSize
 from cpython.pyport cimport PY_SSIZE_T_MAX
 from libc.stdint cimport uint8_t, uint32_t
-from libc.stdlib cimport free, malloc
+from libc.stdlib cimport calloc, free, malloc
 from libc.string cimport memcpy, memmove
 
 from dicomrle._rle cimport DICOMRLE_BYTES_RESIZE
 
+cdef extern from *:
+    """
+    #if defined(__linux__)
+    #include <stdint.h>
+    #include <sys/mman.h>
+    #endif
+    /* Ask Linux for 2 MiB pages inside [p, p + n): one page fault then
+       maps 512 times as much of a large value. A hint only. */
+    static void dicomrle_advise_huge_pages(void *p, size_t n)
+    {
+    #if defined(__linux__) && defined(MADV_HUGEPAGE)
+        const uintptr_t huge = (uintptr_t)1 << 21;
+        uintptr_t start = ((uintptr_t)p + huge - 1) & ~(huge - 1);
+        uintptr_t end = ((uintptr_t)p + n) & ~(huge - 1);
+        if (end > start) {
+            (void)madvise((void *)start, end - start, MADV_HUGEPAGE);
+        }
+    #else
+        (void)p;
+        (void)n;
+    #endif
+    }
+    """
+    void dicomrle_advise_huge_pages(void *p, size_t n) noexcept nogil
+
 cdef size_t ITEM_HEADER = 8
 cdef size_t MAX_ITEM = 0xFFFFFFFE
 cdef size_t MAX_OFFSET = 0xFFFFFFFF
+# Values this large come from mmap and own their pages alone.
+cdef size_t HUGE_PAGES_FROM = 64 << 20
 
 
 cdef inline void put_le32(uint8_t *dst, size_t value) noexcept nogil:
@@ -44,14 +73,16 @@ cdef class Encapsulator:
     count : int
         The number of frames.
     frame_bound : int
-        The largest encoded frame ``append`` may be given.
+        The largest encoded frame ``reserve`` may be given.
     """
 
     cdef object _out
     cdef uint8_t *_base
     cdef size_t *_offsets
+    cdef size_t *_lengths
+    cdef uint8_t *_written
     cdef size_t _count
-    cdef size_t _appended
+    cdef size_t _reserved
     cdef size_t _bound
     cdef size_t _start
     cdef size_t _end
@@ -65,60 +96,86 @@ cdef class Encapsulator:
         if count > (<size_t>PY_SSIZE_T_MAX - self._start) // (ITEM_HEADER + frame_bound + 1):
             raise OverflowError("the frames are too large to encapsulate")
         self._offsets = <size_t *>malloc(count * sizeof(size_t))
-        if self._offsets == NULL:
+        self._lengths = <size_t *>malloc(count * sizeof(size_t))
+        self._written = <uint8_t *>calloc(count, 1)
+        if self._offsets == NULL or self._lengths == NULL or self._written == NULL:
             raise MemoryError()
         self._count = count
         self._bound = frame_bound
         self._end = self._start
-        self._out = PyBytes_FromStringAndSize(
-            NULL, <Py_ssize_t>(self._start + count * (ITEM_HEADER + frame_bound + 1))
-        )
+        cdef size_t size = self._start + count * (ITEM_HEADER + frame_bound + 1)
+        self._out = PyBytes_FromStringAndSize(NULL, <Py_ssize_t>size)
         self._base = <uint8_t *>PyBytes_AS_STRING(self._out)
+        if size >= HUGE_PAGES_FROM:
+            dicomrle_advise_huge_pages(self._base, size)
 
     def __dealloc__(self):
         free(self._offsets)
+        free(self._lengths)
+        free(self._written)
 
-    def append(self, const uint8_t[::1] frame not None) -> None:
-        """Append the next encoded frame as an item (padded to even length)."""
+    def reserve(self, size_t length) -> int:
+        """Give the next frame, of `length` bytes, its place; return its index."""
         if self._out is None:
             raise RuntimeError("the value is finished")
-        if self._appended == self._count:
-            raise IndexError(f"all {self._count} frames are already appended")
-        cdef size_t length = <size_t>frame.shape[0]
+        if self._reserved == self._count:
+            raise IndexError(f"all {self._count} frames are already reserved")
         if length == 0 or length > self._bound:
             raise ValueError(f"a frame must hold 1 to {self._bound} bytes, not {length}")
+        cdef size_t index = self._reserved
+        self._offsets[index] = self._end - self._start
+        self._lengths[index] = length
+        self._reserved += 1
+        self._end += ITEM_HEADER + length + length % 2
+        return index
+
+    def write(self, size_t index, const uint8_t[::1] frame not None) -> None:
+        """Copy frame `index` (padded to even length) to its reserved place."""
+        if self._out is None:
+            raise RuntimeError("the value is finished")
+        if index >= self._reserved:
+            raise IndexError(f"frame {index} has no place yet")
+        if self._written[index]:
+            raise ValueError(f"frame {index} is already written")
+        cdef size_t length = self._lengths[index]
+        if <size_t>frame.shape[0] != length:
+            raise ValueError(f"frame {index} holds {length} bytes, not {frame.shape[0]}")
         cdef size_t padded = length + length % 2
-        cdef uint8_t *dst = self._base + self._end
+        cdef uint8_t *dst = self._base + self._start + self._offsets[index]
+        self._written[index] = 1
         with nogil:
             put_item(dst, padded)
             memcpy(dst + ITEM_HEADER, &frame[0], length)
             if padded != length:
                 dst[ITEM_HEADER + length] = 0
-        self._offsets[self._appended] = self._end - self._start
-        self._appended += 1
-        self._end += ITEM_HEADER + padded
+
+    def append(self, const uint8_t[::1] frame not None) -> None:
+        """Reserve the next frame's place and write it there."""
+        self.write(self.reserve(<size_t>frame.shape[0]), frame)
 
     def needs_extended(self) -> bool:
         """True if the Basic Offset Table cannot hold the last frame's offset."""
-        return self._appended > 0 and self._offsets[self._appended - 1] > MAX_OFFSET
+        return self._reserved > 0 and self._offsets[self._reserved - 1] > MAX_OFFSET
 
     def finish(self, bint extended=False):
-        """Return ``(value, offsets, lengths)`` once every frame is appended.
+        """Return ``(value, offsets, lengths)`` once every frame is written.
 
         With `extended` the Basic Offset Table is empty, and `offsets` and
         `lengths` are for the Extended Offset Table (PS3.3 C.7.6.3.1.8).
         """
         if self._out is None:
             raise RuntimeError("the value is finished")
-        if self._appended != self._count:
-            raise RuntimeError(f"{self._appended} of {self._count} frames appended")
+        cdef size_t i
+        cdef size_t writes = 0
+        for i in range(self._count):
+            writes += self._written[i]
+        if writes != self._count:
+            raise RuntimeError(f"{writes} of {self._count} frames written")
         if not extended and self.needs_extended():
             raise ValueError("the Basic Offset Table cannot hold the offsets")
-        cdef size_t i
         cdef size_t data = self._end - self._start
         offsets = [self._offsets[i] for i in range(self._count)]
-        ends = offsets[1:] + [data]
-        lengths = [ends[i] - offsets[i] - ITEM_HEADER for i in range(self._count)]
+        lengths = [self._lengths[i] + self._lengths[i] % 2 for i in range(self._count)]
         if extended:
             with nogil:
                 memmove(self._base + ITEM_HEADER, self._base + self._start, data)

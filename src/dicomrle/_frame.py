@@ -100,6 +100,45 @@ def check_frame(
     return rows, columns, samples_per_pixel, bytes_allocated
 
 
+def _kernel_args(
+    rows: int,
+    columns: int,
+    samples_per_pixel: int,
+    bits_allocated: int,
+    byteorder: str,
+    planar_configuration: int,
+    bytes_per_sample: int | None,
+    sign_extend: bool,
+) -> tuple[int, int, int, int, int, bool, bool, bool]:
+    """Check every parameter of a frame; return the C kernel's arguments."""
+    rows, columns, samples_per_pixel, bytes_allocated = check_frame(
+        rows=rows,
+        columns=columns,
+        samples_per_pixel=samples_per_pixel,
+        bits_allocated=bits_allocated,
+        planar_configuration=planar_configuration,
+    )
+    if byteorder not in ("<", ">"):
+        raise ValueError(f"'byteorder' must be '<' or '>', not {byteorder!r}")
+    if bytes_per_sample is None:
+        bytes_per_sample = bytes_allocated
+    elif bytes_per_sample not in (1, 2, 4, 8) or bytes_per_sample > bytes_allocated:
+        raise ValueError(
+            f"'bytes_per_sample' must be 1, 2, 4 or 8 and at most "
+            f"{bytes_allocated}, not {bytes_per_sample!r}"
+        )
+    return (
+        rows,
+        columns,
+        samples_per_pixel,
+        bytes_allocated,
+        bytes_per_sample,
+        byteorder == ">",
+        planar_configuration == 1,
+        bool(sign_extend),
+    )
+
+
 def encode(
     src: object,
     *,
@@ -118,23 +157,11 @@ def encode(
     to ``bits_allocated // 8`` (the default); narrower samples are widened,
     with the sign when `sign_extend` is true.
     """
-    rows, columns, samples_per_pixel, bytes_allocated = check_frame(
-        rows=rows,
-        columns=columns,
-        samples_per_pixel=samples_per_pixel,
-        bits_allocated=bits_allocated,
-        planar_configuration=planar_configuration,
+    args = _kernel_args(
+        rows, columns, samples_per_pixel, bits_allocated, byteorder,
+        planar_configuration, bytes_per_sample, sign_extend,
     )
-    if byteorder not in ("<", ">"):
-        raise ValueError(f"'byteorder' must be '<' or '>', not {byteorder!r}")
-    if bytes_per_sample is None:
-        bytes_per_sample = bytes_allocated
-    elif bytes_per_sample not in (1, 2, 4, 8) or bytes_per_sample > bytes_allocated:
-        raise ValueError(
-            f"'bytes_per_sample' must be 1, 2, 4 or 8 and at most "
-            f"{bytes_allocated}, not {bytes_per_sample!r}"
-        )
-
+    rows, columns, samples_per_pixel, _, bytes_per_sample = args[:5]
     view = as_bytes_view(src)
     needed = rows * columns * samples_per_pixel * bytes_per_sample
     if view.nbytes < needed:
@@ -143,17 +170,26 @@ def encode(
             f"{columns} columns x {samples_per_pixel} samples x "
             f"{bytes_per_sample} bytes needs {needed}"
         )
-    return _rle.encode(
-        view,
-        rows,
-        columns,
-        samples_per_pixel,
-        bytes_allocated,
-        bytes_per_sample,
-        byteorder == ">",
-        planar_configuration == 1,
-        sign_extend,
-    )
+    return _rle.encode(view, *args)
+
+
+def workspace(
+    *,
+    rows: int,
+    columns: int,
+    samples_per_pixel: int,
+    bits_allocated: int,
+    byteorder: str = "<",
+    planar_configuration: int = 0,
+    bytes_per_sample: int | None = None,
+    sign_extend: bool = False,
+) -> _rle.Workspace:
+    """Check every parameter, then return a workspace that encodes frames
+    like ``encode`` into buffers it keeps (one thread at a time)."""
+    return _rle.Workspace(*_kernel_args(
+        rows, columns, samples_per_pixel, bits_allocated, byteorder,
+        planar_configuration, bytes_per_sample, sign_extend,
+    ))
 
 
 def encode_frame(

@@ -1,5 +1,6 @@
 """Cython binding of the C RLE kernel: buffers in, bytes out, GIL released."""
 
+from cpython.buffer cimport PyBUF_WRITABLE, PyBuffer_FillInfo
 from cpython.bytes cimport PyBytes_AS_STRING, PyBytes_FromStringAndSize
 from libc.stdint cimport uint8_t
 from libc.stdlib cimport free, malloc
@@ -163,3 +164,91 @@ def encode_row(
         written = dicomrle_encode_row_isa(&src[0], length, dst, code)
     DICOMRLE_BYTES_RESIZE(out, <Py_ssize_t>written)
     return out
+
+
+cdef class Workspace:
+    """Buffers to encode frames of one kind into, again and again.
+
+    The output of the last ``encode`` is readable through the buffer
+    protocol until the next ``encode``, which refuses to run while a view of
+    it is held. One thread at a time may use a workspace: give each thread
+    its own.
+
+    Parameters are those of ``encode``.
+    """
+
+    cdef dicomrle_frame _frame
+    cdef dicomrle_isa _code
+    cdef uint8_t *_dst
+    cdef size_t _bound
+    cdef uint8_t *_scratch
+    cdef size_t _scratch_length
+    cdef size_t _length
+    cdef Py_ssize_t _exports
+
+    def __cinit__(
+        self,
+        size_t rows,
+        size_t columns,
+        size_t samples_per_pixel,
+        size_t bytes_allocated,
+        size_t bytes_per_sample,
+        bint big_endian,
+        bint planar,
+        bint sign_extend,
+        bint scalar=False,
+        str isa=None,
+    ):
+        self._code = _isa_code(isa, scalar)
+        self._frame = make_frame(
+            rows, columns, samples_per_pixel, bytes_allocated, bytes_per_sample,
+            big_endian, planar, sign_extend,
+        )
+        cdef dicomrle_status status = dicomrle_check(&self._frame)
+        if status != DICOMRLE_OK:
+            raise _error(status)
+        self._bound = dicomrle_encode_bound(&self._frame)
+        self._scratch_length = dicomrle_scratch_size(&self._frame)
+        self._dst = <uint8_t *>malloc(self._bound)
+        self._scratch = <uint8_t *>malloc(self._scratch_length)
+        if self._dst == NULL or self._scratch == NULL:
+            raise MemoryError()
+
+    def __dealloc__(self):
+        free(self._dst)
+        free(self._scratch)
+
+    def encode(self, const uint8_t[::1] src not None) -> int:
+        """Encode one frame held in `src`; return the length of the output."""
+        if self._exports:
+            raise BufferError("a view of the last frame is still held")
+        if src.shape[0] == 0:
+            raise ValueError("the source buffer is shorter than the frame")
+        cdef dicomrle_status status
+        cdef size_t written = 0
+        self._length = 0
+        with nogil:
+            status = dicomrle_encode_isa(
+                &self._frame, &src[0], <size_t>src.shape[0], self._dst, self._bound,
+                self._scratch, self._scratch_length, &written, self._code,
+            )
+        if status != DICOMRLE_OK:
+            raise _error(status)
+        self._length = written
+        return written
+
+    def __len__(self) -> int:
+        return self._length
+
+    def to_bytes(self) -> bytes:
+        """Return a copy of the last frame's output."""
+        return PyBytes_FromStringAndSize(<char *>self._dst, <Py_ssize_t>self._length)
+
+    def __getbuffer__(self, Py_buffer *view, int flags):
+        if flags & PyBUF_WRITABLE:
+            raise BufferError("a workspace's output is read-only")
+        PyBuffer_FillInfo(view, self, self._dst, <Py_ssize_t>self._length, 1, flags)
+        self._exports += 1
+
+    def __releasebuffer__(self, Py_buffer *view):
+        self._exports -= 1

@@ -12,7 +12,14 @@ from concurrent.futures import ProcessPoolExecutor, as_completed
 from pathlib import Path
 
 from dicomrle._batch import usable_cores
-from dicomrle._files import FAILED, SKIPPED, WRITTEN, FileResult, compress_file, plan_outputs
+from dicomrle._files import (
+    FAILED,
+    SKIPPED,
+    WRITTEN,
+    FileResult,
+    compress_file,
+    plan_outputs,
+)
 
 # pydicom's bundled example images, used when no PATH is given.
 EXAMPLES = (
