@@ -45,8 +45,8 @@ cdef extern from *:
 cdef size_t ITEM_HEADER = 8
 cdef size_t MAX_ITEM = 0xFFFFFFFE
 cdef size_t MAX_OFFSET = 0xFFFFFFFF
-# Values this large come from mmap and own their pages alone.
-cdef size_t HUGE_PAGES_FROM = 64 << 20
+# Values this large come from mmap (glibc: 32 MiB or more) and own their pages.
+cdef size_t HUGE_PAGES_FROM = 32 << 20
 
 
 cdef inline void put_le32(uint8_t *dst, size_t value) noexcept nogil:

@@ -1,6 +1,6 @@
 """Cython binding of the C RLE kernel: buffers in, bytes out, GIL released."""
 
-from cpython.buffer cimport PyBUF_WRITABLE, PyBuffer_FillInfo
+from cpython.buffer cimport PyBuffer_FillInfo
 from cpython.bytes cimport PyBytes_AS_STRING, PyBytes_FromStringAndSize
 from libc.stdint cimport uint8_t
 from libc.stdlib cimport free, malloc
@@ -245,8 +245,6 @@ cdef class Workspace:
         return PyBytes_FromStringAndSize(<char *>self._dst, <Py_ssize_t>self._length)
 
     def __getbuffer__(self, Py_buffer *view, int flags):
-        if flags & PyBUF_WRITABLE:
-            raise BufferError("a workspace's output is read-only")
         PyBuffer_FillInfo(view, self, self._dst, <Py_ssize_t>self._length, 1, flags)
         self._exports += 1
 

@@ -1,0 +1,179 @@
+"""The parts under ``dicomrle.compress``: ``Workspace`` (reused buffers),
+``Encapsulator`` (places reserved in order, written by any thread) and
+``encode_in_order`` (threads that encode and copy their own frames)."""
+
+from __future__ import annotations
+
+import ctypes
+import struct
+import threading
+
+import numpy as np
+import pytest
+from pydicom.encaps import encapsulate
+
+from dicomrle import _rle
+from dicomrle._batch import encode_in_order
+from dicomrle._encaps import Encapsulator
+from dicomrle._frame import encode, workspace
+
+FRAME = {"rows": 7, "columns": 9, "samples_per_pixel": 3, "bits_allocated": 16}
+
+
+def frames(count: int, seed: int = 0) -> list[bytes]:
+    """Frames of FRAME's shape with runs and noise, each a different length
+    once encoded (odd and even)."""
+    rng = np.random.default_rng(seed)
+    out = []
+    for i in range(count):
+        arr = rng.integers(0, 3, (7, 9, 3)).astype("<u2") * (i % 5)
+        arr[: i % 7] = rng.integers(0, 65536, (i % 7, 9, 3))
+        out.append(arr.tobytes())
+    return out
+
+
+def test_workspace_gives_what_encode_gives():
+    space = workspace(**FRAME)
+    for src in frames(20):
+        length = space.encode(src)
+        assert length == len(space)
+        assert bytes(space) == space.to_bytes() == encode(src, **FRAME)
+
+
+def test_workspace_refuses_to_encode_while_a_view_is_held():
+    space = workspace(**FRAME)
+    first, second = frames(2)
+    space.encode(first)
+    view = memoryview(space)
+    assert view.readonly
+    with pytest.raises(BufferError):
+        space.encode(second)
+    assert bytes(view) == encode(first, **FRAME)
+    view.release()
+    space.encode(second)
+    assert bytes(space) == encode(second, **FRAME)
+
+
+def test_workspace_checks_its_parameters_and_sources():
+    with pytest.raises(ValueError, match="bits_allocated"):
+        workspace(rows=2, columns=2, samples_per_pixel=1, bits_allocated=12)
+    with pytest.raises(ValueError, match="segments"):
+        workspace(rows=2, columns=2, samples_per_pixel=3, bits_allocated=64)
+    space = workspace(**FRAME)
+    with pytest.raises(ValueError, match="shorter"):
+        space.encode(bytes(7 * 9 * 3 * 2 - 1))
+    with pytest.raises(ValueError, match="shorter"):
+        space.encode(b"")
+    with pytest.raises(TypeError, match="not writable"):
+        ctypes.c_char.from_buffer(space)  # asks for a writable buffer
+    assert len(space) == 0
+
+
+def test_encapsulator_writes_in_any_order():
+    # Any bytes: RLE frames are of even length, these are not all.
+    encoded = [bytes([i]) * (3 * i + 1) for i in range(12)]
+    writer = Encapsulator(len(encoded), max(map(len, encoded)))
+    places = [writer.reserve(len(e)) for e in encoded]
+    assert places == list(range(len(encoded)))
+    for index in reversed(places):
+        writer.write(index, encoded[index])
+    value, offsets, lengths = writer.finish()
+    assert value == encapsulate(encoded, has_bot=True)
+    padded = [len(e) + len(e) % 2 for e in encoded]
+    assert lengths == padded
+    assert offsets == [sum(padded[:i]) + 8 * i for i in range(len(encoded))]
+
+
+def test_encapsulator_extended_offset_table():
+    encoded = [encode(f, **FRAME) for f in frames(5)]
+    writer = Encapsulator(5, max(map(len, encoded)))
+    for e in encoded:
+        writer.append(e)
+    value, offsets, lengths = writer.finish(extended=True)
+    assert value == encapsulate(encoded, has_bot=False)
+    assert struct.unpack("<4sI", value[:8]) == (b"\xfe\xff\x00\xe0", 0)
+
+
+def test_encapsulator_refuses_what_would_break_the_value():
+    writer = Encapsulator(2, 10)
+    with pytest.raises(ValueError, match="1 to 10"):
+        writer.reserve(11)
+    with pytest.raises(ValueError, match="1 to 10"):
+        writer.reserve(0)
+    with pytest.raises(IndexError, match="no place"):
+        writer.write(0, b"abc")
+    assert writer.reserve(3) == 0
+    with pytest.raises(ValueError, match="holds 3 bytes, not 4"):
+        writer.write(0, b"abcd")
+    with pytest.raises(RuntimeError, match="0 of 2 frames written"):
+        writer.finish()
+    writer.write(0, b"abc")
+    with pytest.raises(ValueError, match="already written"):
+        writer.write(0, b"abc")
+    assert writer.reserve(10) == 1
+    with pytest.raises(IndexError, match="already reserved"):
+        writer.reserve(1)
+    with pytest.raises(RuntimeError, match="1 of 2 frames written"):
+        writer.finish()
+    writer.write(1, bytes(10))
+    writer.finish()
+    with pytest.raises(RuntimeError, match="finished"):
+        writer.finish()
+    with pytest.raises(RuntimeError, match="finished"):
+        writer.reserve(1)
+
+
+@pytest.mark.parametrize("threads", [1, 2, 3, 8, 40])
+def test_encode_in_order_gives_the_frames_in_order(threads):
+    sources = frames(33, seed=threads)
+    encoded = [encode(f, **FRAME) for f in sources]
+    writer = Encapsulator(len(sources), _rle.encode_bound(7, 9, 3, 2))
+    encode_in_order(writer, len(sources), threads, lambda: workspace(**FRAME),
+                    sources.__getitem__)
+    value, _, _ = writer.finish()
+    assert value == encapsulate(encoded, has_bot=True)
+
+
+def test_encode_in_order_runs_on_several_threads_at_once():
+    """Every worker is busy at the same time: a barrier that needs all of
+    them in ``source`` would time out if frames were encoded one by one."""
+    barrier = threading.Barrier(3, timeout=30)
+    sources = frames(3)
+
+    def source(index: int) -> bytes:
+        barrier.wait()
+        return sources[index]
+
+    writer = Encapsulator(3, _rle.encode_bound(7, 9, 3, 2))
+    encode_in_order(writer, 3, 3, lambda: workspace(**FRAME), source)
+    value, _, _ = writer.finish()
+    assert value == encapsulate([encode(f, **FRAME) for f in sources], has_bot=True)
+
+
+@pytest.mark.parametrize("threads", [1, 2, 4])
+@pytest.mark.parametrize("failing", [0, 5, 19])
+def test_encode_in_order_raises_the_first_error_and_stops(threads, failing):
+    sources = frames(20)
+    asked = []
+
+    def source(index: int) -> bytes:
+        asked.append(index)
+        if index == failing:
+            raise KeyError(index)
+        return sources[index]
+
+    writer = Encapsulator(20, _rle.encode_bound(7, 9, 3, 2))
+    with pytest.raises(KeyError):
+        encode_in_order(writer, 20, threads, lambda: workspace(**FRAME), source)
+    # Workers stop taking frames once one failed: at most one each after it.
+    assert len([i for i in asked if i > failing]) <= threads - 1
+    with pytest.raises(RuntimeError, match="frames written"):
+        writer.finish()
+
+
+def test_encode_in_order_reports_a_short_source():
+    writer = Encapsulator(4, _rle.encode_bound(7, 9, 3, 2))
+    sources = frames(4)
+    sources[2] = sources[2][:-1]
+    with pytest.raises(ValueError, match="shorter"):
+        encode_in_order(writer, 4, 2, lambda: workspace(**FRAME), sources.__getitem__)
