@@ -52,34 +52,48 @@ def run_all(func: Callable[[int], T], count: int, threads: int) -> list[T]:
         return list(pool.map(func, range(count)))
 
 
-class _Turns:
-    """Hands out frame indices in order and lets frames take their places
-    in the output in the same order."""
+class _InOrder:
+    """Frames taken in order, encoded in any order in a pool of workspaces,
+    and given their places in the output in order."""
 
-    def __init__(self, count: int) -> None:
+    def __init__(self, count: int, writer: Encapsulator, spaces: list[Workspace]) -> None:
         self.count = count
+        self.writer = writer
+        self.free = spaces
+        self.parked: dict[int, Workspace] = {}
         self.taken = 0
         self.placed = 0
         self.failed = False
         self.condition = threading.Condition()
 
-    def take(self) -> int | None:
+    def take(self) -> tuple[int, Workspace] | None:
+        """The next frame's index and a free workspace; None when done."""
         with self.condition:
+            self.condition.wait_for(
+                lambda: self.free or self.failed or self.taken == self.count
+            )
             if self.failed or self.taken == self.count:
                 return None
             self.taken += 1
-            return self.taken - 1
+            return self.taken - 1, self.free.pop()
 
-    def place(self, index: int, reserve: Callable[[], T]) -> T | None:
-        """Return ``reserve()`` once every frame before `index` is placed."""
+    def park(self, index: int, space: Workspace) -> list[tuple[int, Workspace]]:
+        """Hand in frame `index`; return the frames now placed, in order:
+        it, and the ones after it that were waiting for it, if the frame
+        before it is placed already, else nothing."""
         with self.condition:
-            self.condition.wait_for(lambda: self.placed == index or self.failed)
-            if self.failed:
-                return None
-            result = reserve()
-            self.placed += 1
+            self.parked[index] = space
+            ready = []
+            while self.placed in self.parked:
+                done = self.parked.pop(self.placed)
+                ready.append((self.writer.reserve(len(done)), done))
+                self.placed += 1
+            return ready
+
+    def release(self, spaces: list[Workspace]) -> None:
+        with self.condition:
+            self.free.extend(spaces)
             self.condition.notify_all()
-            return result
 
     def fail(self) -> None:
         with self.condition:
@@ -96,11 +110,13 @@ def encode_in_order(
 ) -> None:
     """Encode frames ``source(0) ... source(count - 1)`` into `writer`.
 
-    Each of `threads` threads takes the next frame, encodes it in a
-    workspace of its own, takes the frame's place in `writer` once the
-    frame before has one, and copies the frame there itself: encoding,
-    copying and the page faults of the new value all run in parallel, and
-    no encoded frame waits in memory.
+    Each of `threads` threads takes the next frame and a free workspace
+    (there are two per thread) and encodes the frame there. A frame whose
+    predecessors all have their places takes its own in `writer` and is
+    copied there by the same thread, with the frames after it that were
+    already waiting; otherwise it waits in its workspace, and its thread goes
+    on with the next frame. Encoding, copying and the page faults of the new
+    value all run in parallel, and no thread waits for another's frame.
     """
     if threads == 1 or count == 1:
         space = workspace()
@@ -108,28 +124,30 @@ def encode_in_order(
             space.encode(source(index))
             writer.append(space)
         return
-    turns = _Turns(count)
+    workers = min(threads, count)
+    state = _InOrder(count, writer, [workspace() for _ in range(2 * workers)])
 
     def work() -> None:
-        space = workspace()
         try:
-            while (index := turns.take()) is not None:
+            while (job := state.take()) is not None:
+                index, space = job
                 space.encode(source(index))
-                place = turns.place(index, lambda: writer.reserve(len(space)))
-                if place is None:
-                    return
-                writer.write(place, space)
+                ready = state.park(index, space)
+                for place, done in ready:
+                    writer.write(place, done)
+                if ready:
+                    state.release([done for _, done in ready])
         except BaseException:
-            turns.fail()
+            state.fail()
             raise
 
-    with ThreadPoolExecutor(max_workers=min(threads, count)) as pool:
-        futures = [pool.submit(work) for _ in range(min(threads, count))]
+    with ThreadPoolExecutor(max_workers=workers) as pool:
+        futures = [pool.submit(work) for _ in range(workers)]
         try:
             for future in futures:
                 future.result()
         except BaseException:
-            turns.fail()
+            state.fail()
             raise
 
 
