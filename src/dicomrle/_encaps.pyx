@@ -15,38 +15,11 @@ from libc.stdint cimport uint8_t, uint32_t
 from libc.stdlib cimport calloc, free, malloc
 from libc.string cimport memcpy, memmove
 
-from dicomrle._rle cimport DICOMRLE_BYTES_RESIZE
-
-cdef extern from *:
-    """
-    #if defined(__linux__)
-    #include <stdint.h>
-    #include <sys/mman.h>
-    #endif
-    /* Ask Linux for 2 MiB pages inside [p, p + n): one page fault then
-       maps 512 times as much of a large value. A hint only. */
-    static void dicomrle_advise_huge_pages(void *p, size_t n)
-    {
-    #if defined(__linux__) && defined(MADV_HUGEPAGE)
-        const uintptr_t huge = (uintptr_t)1 << 21;
-        uintptr_t start = ((uintptr_t)p + huge - 1) & ~(huge - 1);
-        uintptr_t end = ((uintptr_t)p + n) & ~(huge - 1);
-        if (end > start) {
-            (void)madvise((void *)start, end - start, MADV_HUGEPAGE);
-        }
-    #else
-        (void)p;
-        (void)n;
-    #endif
-    }
-    """
-    void dicomrle_advise_huge_pages(void *p, size_t n) noexcept nogil
+from dicomrle._rle cimport DICOMRLE_BYTES_RESIZE, dicomrle_advise_huge_pages
 
 cdef size_t ITEM_HEADER = 8
 cdef size_t MAX_ITEM = 0xFFFFFFFE
 cdef size_t MAX_OFFSET = 0xFFFFFFFF
-# Values this large come from mmap (glibc: 32 MiB or more) and own their pages.
-cdef size_t HUGE_PAGES_FROM = 32 << 20
 
 
 cdef inline void put_le32(uint8_t *dst, size_t value) noexcept nogil:
@@ -106,8 +79,7 @@ cdef class Encapsulator:
         cdef size_t size = self._start + count * (ITEM_HEADER + frame_bound + 1)
         self._out = PyBytes_FromStringAndSize(NULL, <Py_ssize_t>size)
         self._base = <uint8_t *>PyBytes_AS_STRING(self._out)
-        if size >= HUGE_PAGES_FROM:
-            dicomrle_advise_huge_pages(self._base, size)
+        dicomrle_advise_huge_pages(self._base, size)
 
     def __dealloc__(self):
         free(self._offsets)

@@ -76,6 +76,36 @@ cdef extern from *:
     int DICOMRLE_BYTES_RESIZE(object b, Py_ssize_t n) except -1
 
 
+cdef extern from *:
+    """
+    #if defined(__linux__)
+    #include <stdint.h>
+    #include <sys/mman.h>
+    #endif
+    /* For a fresh buffer of 4 MiB or more, ask Linux for 2 MiB pages
+       inside [p, p + n): one page fault then maps 512 times as much. A
+       hint only; smaller buffers are left alone. */
+    static void dicomrle_advise_huge_pages(void *p, size_t n)
+    {
+    #if defined(__linux__) && defined(MADV_HUGEPAGE)
+        const uintptr_t huge = (uintptr_t)1 << 21;
+        if (n < ((size_t)4 << 20)) {
+            return;
+        }
+        uintptr_t start = ((uintptr_t)p + huge - 1) & ~(huge - 1);
+        uintptr_t end = ((uintptr_t)p + n) & ~(huge - 1);
+        if (end > start) {
+            (void)madvise((void *)start, end - start, MADV_HUGEPAGE);
+        }
+    #else
+        (void)p;
+        (void)n;
+    #endif
+    }
+    """
+    void dicomrle_advise_huge_pages(void *p, size_t n) noexcept nogil
+
+
 cdef inline dicomrle_frame make_frame(
     size_t rows,
     size_t columns,

@@ -20,6 +20,7 @@ from dicomrle._rle cimport (
     dicomrle_check,
     dicomrle_encode_bound,
     dicomrle_encode_isa,
+    dicomrle_advise_huge_pages,
     dicomrle_encode_row_isa,
     dicomrle_frame,
     dicomrle_isa,
@@ -128,6 +129,7 @@ def encode(
 
     out = PyBytes_FromStringAndSize(NULL, <Py_ssize_t>bound)
     cdef uint8_t *dst = <uint8_t *>PyBytes_AS_STRING(out)
+    dicomrle_advise_huge_pages(dst, bound)
     cdef uint8_t *scratch = <uint8_t *>malloc(scratch_length)
     if scratch == NULL:
         raise MemoryError()
