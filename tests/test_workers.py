@@ -13,7 +13,7 @@ import pytest
 from pydicom.encaps import encapsulate
 
 from dicomrle import _rle
-from dicomrle._batch import encode_in_order
+from dicomrle._batch import encode_in_order, frames_per_job
 from dicomrle._encaps import Encapsulator
 from dicomrle._frame import encode, workspace
 
@@ -35,9 +35,40 @@ def frames(count: int, seed: int = 0) -> list[bytes]:
 def test_workspace_gives_what_encode_gives():
     space = workspace(**FRAME)
     for src in frames(20):
-        length = space.encode(src)
-        assert length == len(space)
+        (length,) = space.encode(src)
         assert bytes(space) == space.to_bytes() == encode(src, **FRAME)
+        assert length == len(bytes(space))
+
+
+@pytest.mark.parametrize("count", [1, 2, 5])
+def test_workspace_encodes_frames_one_after_the_other(count):
+    sources = frames(10)
+    space = workspace(5, **FRAME)
+    for first in range(0, 10 - count + 1, count):
+        lengths = space.encode(b"".join(sources[first : first + count]), count)
+        expected = [encode(f, **FRAME) for f in sources[first : first + count]]
+        assert lengths == [len(e) for e in expected]
+        assert [space.to_bytes(i) for i in range(count)] == expected
+    with pytest.raises(IndexError, match=f"gave {count} frames"):
+        space.to_bytes(count)
+    if count > 1:
+        with pytest.raises(BufferError, match=f"gave {count} frames, not 1"):
+            memoryview(space)
+
+
+def test_workspace_capacity():
+    space = workspace(2, **FRAME)
+    src = b"".join(frames(3))
+    with pytest.raises(ValueError, match="between 1 and 2, not 3"):
+        space.encode(src, 3)
+    with pytest.raises(ValueError, match="between 1 and 2, not 0"):
+        space.encode(src, 0)
+    with pytest.raises(ValueError, match="shorter than the frames"):
+        space.encode(src[: 2 * 7 * 9 * 3 * 2 - 1], 2)
+    with pytest.raises(ValueError, match="'capacity'"):
+        workspace(0, **FRAME)
+    with pytest.raises(ValueError, match="'capacity'"):
+        workspace(2**62, **FRAME)
 
 
 def test_workspace_refuses_to_encode_while_a_view_is_held():
@@ -64,9 +95,11 @@ def test_workspace_checks_its_parameters_and_sources():
         space.encode(bytes(7 * 9 * 3 * 2 - 1))
     with pytest.raises(ValueError, match="shorter"):
         space.encode(b"")
+    with pytest.raises(BufferError, match="gave 0 frames"):
+        memoryview(space)  # nothing encoded
+    space.encode(frames(1)[0])
     with pytest.raises(TypeError, match="not writable"):
         ctypes.c_char.from_buffer(space)  # asks for a writable buffer
-    assert len(space) == 0
 
 
 def test_encapsulator_writes_in_any_order():
@@ -92,6 +125,42 @@ def test_encapsulator_extended_offset_table():
     value, offsets, lengths = writer.finish(extended=True)
     assert value == encapsulate(encoded, has_bot=False)
     assert struct.unpack("<4sI", value[:8]) == (b"\xfe\xff\x00\xe0", 0)
+
+
+def test_encapsulator_takes_a_workspace_s_frames():
+    sources = frames(7)
+    encoded = [encode(f, **FRAME) for f in sources]
+    space = workspace(3, **FRAME)
+    writer = Encapsulator(7, _rle.encode_bound(7, 9, 3, 2))
+    for first, count in ((0, 3), (3, 3), (6, 1)):
+        space.encode(b"".join(sources[first : first + count]), count)
+        assert writer.reserve_frames(space) == first
+        writer.write_frames(first, space)
+    with pytest.raises(ValueError, match="already written"):
+        writer.write_frames(6, space)
+    value, _, _ = writer.finish()
+    assert value == encapsulate(encoded, has_bot=True)
+
+
+def test_encapsulator_checks_a_workspace_s_frames():
+    sources = frames(4)
+    space = workspace(3, **FRAME)
+    writer = Encapsulator(4, _rle.encode_bound(7, 9, 3, 2))
+    with pytest.raises(ValueError, match="holds no frames"):
+        writer.reserve_frames(space)
+    space.encode(b"".join(sources[:3]), 3)
+    with pytest.raises(IndexError, match="have no place"):
+        writer.write_frames(0, space)
+    assert writer.reserve_frames(space) == 0
+    with pytest.raises(IndexError, match="only 1 frames are left"):
+        writer.reserve_frames(space)
+    space.encode(b"".join(sources[1:3]), 2)  # other lengths than reserved
+    with pytest.raises(ValueError, match="frame 0 holds"):
+        writer.write_frames(0, space)
+    with pytest.raises(IndexError, match="frames 2 to 3 have no place"):
+        writer.write_frames(2, space)
+    with pytest.raises(RuntimeError, match="0 of 4 frames written"):
+        writer.finish()
 
 
 def test_encapsulator_refuses_what_would_break_the_value():
@@ -127,11 +196,17 @@ def test_encapsulator_refuses_what_would_break_the_value():
 def test_encode_in_order_gives_the_frames_in_order(threads):
     sources = frames(33, seed=threads)
     encoded = [encode(f, **FRAME) for f in sources]
-    writer = Encapsulator(len(sources), _rle.encode_bound(7, 9, 3, 2))
-    encode_in_order(writer, len(sources), threads, lambda: workspace(**FRAME),
-                    sources.__getitem__)
-    value, _, _ = writer.finish()
-    assert value == encapsulate(encoded, has_bot=True)
+    joined = b"".join(sources)
+    size = len(sources[0])
+    for per_job in (1, 2, 5, 33):
+        writer = Encapsulator(len(sources), _rle.encode_bound(7, 9, 3, 2))
+        encode_in_order(
+            writer, len(sources), threads, per_job,
+            lambda n: workspace(n, **FRAME),
+            lambda first, n: joined[first * size : (first + n) * size],
+        )
+        value, _, _ = writer.finish()
+        assert value == encapsulate(encoded, has_bot=True)
 
 
 def test_encode_in_order_does_not_wait_for_a_slow_frame():
@@ -140,7 +215,7 @@ def test_encode_in_order_does_not_wait_for_a_slow_frame():
     sources = frames(8)
     later = threading.Event()
 
-    def source(index: int) -> bytes:
+    def source(index: int, count: int) -> bytes:
         if index == 0:
             assert later.wait(timeout=30), "no other frame was encoded meanwhile"
         elif index == 2:
@@ -148,7 +223,7 @@ def test_encode_in_order_does_not_wait_for_a_slow_frame():
         return sources[index]
 
     writer = Encapsulator(8, _rle.encode_bound(7, 9, 3, 2))
-    encode_in_order(writer, 8, 2, lambda: workspace(**FRAME), source)
+    encode_in_order(writer, 8, 2, 1, lambda n: workspace(n, **FRAME), source)
     value, _, _ = writer.finish()
     assert value == encapsulate([encode(f, **FRAME) for f in sources], has_bot=True)
 
@@ -159,12 +234,12 @@ def test_encode_in_order_runs_on_several_threads_at_once():
     barrier = threading.Barrier(3, timeout=30)
     sources = frames(3)
 
-    def source(index: int) -> bytes:
+    def source(index: int, count: int) -> bytes:
         barrier.wait()
         return sources[index]
 
     writer = Encapsulator(3, _rle.encode_bound(7, 9, 3, 2))
-    encode_in_order(writer, 3, 3, lambda: workspace(**FRAME), source)
+    encode_in_order(writer, 3, 3, 1, lambda n: workspace(n, **FRAME), source)
     value, _, _ = writer.finish()
     assert value == encapsulate([encode(f, **FRAME) for f in sources], has_bot=True)
 
@@ -175,7 +250,7 @@ def test_encode_in_order_raises_the_first_error_and_stops(threads, failing):
     sources = frames(40)
     asked = []
 
-    def source(index: int) -> bytes:
+    def source(index: int, count: int) -> bytes:
         asked.append(index)
         if index == failing:
             raise KeyError(index)
@@ -183,7 +258,7 @@ def test_encode_in_order_raises_the_first_error_and_stops(threads, failing):
 
     writer = Encapsulator(40, _rle.encode_bound(7, 9, 3, 2))
     with pytest.raises(KeyError):
-        encode_in_order(writer, 40, threads, lambda: workspace(**FRAME), source)
+        encode_in_order(writer, 40, threads, 1, lambda n: workspace(n, **FRAME), source)
     # Workers stop taking frames soon after one failed (a thread may take
     # a frame or two before it hears of it), not at the end.
     assert len([i for i in asked if i > failing]) <= 2 * (threads - 1)
@@ -196,4 +271,21 @@ def test_encode_in_order_reports_a_short_source():
     sources = frames(4)
     sources[2] = sources[2][:-1]
     with pytest.raises(ValueError, match="shorter"):
-        encode_in_order(writer, 4, 2, lambda: workspace(**FRAME), sources.__getitem__)
+        encode_in_order(
+            writer, 4, 2, 1, lambda n: workspace(n, **FRAME),
+            lambda first, n: sources[first],
+        )
+
+
+@pytest.mark.parametrize(
+    ("frame_length", "count", "threads", "expected"),
+    [
+        (512 * 512 * 2, 500, 2, 2),  # 1 MiB jobs
+        (64 * 64 * 2, 4800, 2, 128),
+        (64 * 64 * 2, 100, 2, 12),  # four jobs a thread or more
+        (64 * 64 * 2, 3, 8, 1),
+        (7_000_000, 10, 2, 1),  # large frames: one at a time
+    ],
+)
+def test_frames_per_job(frame_length, count, threads, expected):
+    assert frames_per_job(frame_length, count, threads) == expected

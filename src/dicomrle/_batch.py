@@ -52,12 +52,23 @@ def run_all(func: Callable[[int], T], count: int, threads: int) -> list[T]:
         return list(pool.map(func, range(count)))
 
 
-class _InOrder:
-    """Frames taken in order, encoded in any order in a pool of workspaces,
-    and given their places in the output in order."""
+# A job is this many bytes of source frames or more (one frame at least):
+# fewer hand-overs between threads for small frames.
+JOB_BYTES = 1 << 20
 
-    def __init__(self, count: int, writer: Encapsulator, spaces: list[Workspace]) -> None:
-        self.count = count
+
+def frames_per_job(frame_length: int, count: int, threads: int) -> int:
+    """The frames a thread encodes at a time: about JOB_BYTES of them, but
+    few enough that every thread gets four jobs or more."""
+    return max(1, min(-(-JOB_BYTES // frame_length), count // (4 * threads)))
+
+
+class _InOrder:
+    """Jobs (runs of frames) taken in order, encoded in any order in a pool
+    of workspaces, and given their places in the output in order."""
+
+    def __init__(self, jobs: int, writer: Encapsulator, spaces: list[Workspace]) -> None:
+        self.jobs = jobs
         self.writer = writer
         self.free = spaces
         self.parked: dict[int, Workspace] = {}
@@ -67,26 +78,26 @@ class _InOrder:
         self.condition = threading.Condition()
 
     def take(self) -> tuple[int, Workspace] | None:
-        """The next frame's index and a free workspace; None when done."""
+        """The next job and a free workspace; None when done."""
         with self.condition:
             self.condition.wait_for(
-                lambda: self.free or self.failed or self.taken == self.count
+                lambda: self.free or self.failed or self.taken == self.jobs
             )
-            if self.failed or self.taken == self.count:
+            if self.failed or self.taken == self.jobs:
                 return None
             self.taken += 1
             return self.taken - 1, self.free.pop()
 
-    def park(self, index: int, space: Workspace) -> list[tuple[int, Workspace]]:
-        """Hand in frame `index`; return the frames now placed, in order:
-        it, and the ones after it that were waiting for it, if the frame
-        before it is placed already, else nothing."""
+    def park(self, job: int, space: Workspace) -> list[tuple[int, Workspace]]:
+        """Hand in `job`; return the jobs now placed, in order, with the
+        index of their first frame: it, and the ones after it that were
+        waiting for it, if the job before it is placed already, else none."""
         with self.condition:
-            self.parked[index] = space
+            self.parked[job] = space
             ready = []
             while self.placed in self.parked:
                 done = self.parked.pop(self.placed)
-                ready.append((self.writer.reserve(len(done)), done))
+                ready.append((self.writer.reserve_frames(done), done))
                 self.placed += 1
             return ready
 
@@ -105,36 +116,44 @@ def encode_in_order(
     writer: Encapsulator,
     count: int,
     threads: int,
-    workspace: Callable[[], Workspace],
-    source: Callable[[int], Buffer],
+    per_job: int,
+    workspace: Callable[[int], Workspace],
+    source: Callable[[int, int], Buffer],
 ) -> None:
-    """Encode frames ``source(0) ... source(count - 1)`` into `writer`.
+    """Encode `count` frames into `writer`, `per_job` at a time.
 
-    Each of `threads` threads takes the next frame and a free workspace
-    (there are two per thread) and encodes the frame there. A frame whose
+    ``source(first, n)`` gives frames first .. first + n - 1, one after the
+    other; ``workspace(n)`` makes a workspace for n frames. Each of
+    `threads` threads takes the next job and a free workspace (there are
+    two per thread) and encodes the job's frames there. A job whose
     predecessors all have their places takes its own in `writer` and is
-    copied there by the same thread, with the frames after it that were
+    copied there by the same thread, with the jobs after it that were
     already waiting; otherwise it waits in its workspace, and its thread goes
-    on with the next frame. Encoding, copying and the page faults of the new
-    value all run in parallel, and no thread waits for another's frame.
+    on with the next job. Encoding, copying and the page faults of the new
+    value all run in parallel, and no thread waits for another's job.
     """
-    if threads == 1 or count == 1:
-        space = workspace()
-        for index in range(count):
-            space.encode(source(index))
-            writer.append(space)
+    jobs = -(-count // per_job)
+
+    def frames_of(job: int) -> int:
+        return min(per_job, count - job * per_job)
+
+    if threads == 1 or jobs == 1:
+        space = workspace(per_job)
+        for job in range(jobs):
+            space.encode(source(job * per_job, frames_of(job)), frames_of(job))
+            writer.write_frames(writer.reserve_frames(space), space)
         return
-    workers = min(threads, count)
-    state = _InOrder(count, writer, [workspace() for _ in range(2 * workers)])
+    workers = min(threads, jobs)
+    state = _InOrder(jobs, writer, [workspace(per_job) for _ in range(2 * workers)])
 
     def work() -> None:
         try:
-            while (job := state.take()) is not None:
-                index, space = job
-                space.encode(source(index))
-                ready = state.park(index, space)
-                for place, done in ready:
-                    writer.write(place, done)
+            while (taken := state.take()) is not None:
+                job, space = taken
+                space.encode(source(job * per_job, frames_of(job)), frames_of(job))
+                ready = state.park(job, space)
+                for first, done in ready:
+                    writer.write_frames(first, done)
                 if ready:
                     state.release([done for _, done in ready])
         except BaseException:

@@ -7,7 +7,7 @@ import struct
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from dicomrle._batch import check_threads, encode_in_order
+from dicomrle._batch import check_threads, encode_in_order, frames_per_job
 from dicomrle._frame import as_bytes_view, check_frame, workspace
 
 if TYPE_CHECKING:
@@ -148,8 +148,8 @@ def _swap_words(ds: Dataset) -> None:
         element.value = words.astype(f"<u{size}").tobytes() + value[even:]
 
 
-def _frame_of(data: memoryview, length: int, index: int) -> memoryview:
-    return data[index * length : (index + 1) * length]
+def _frames_of(data: memoryview, length: int, first: int, count: int) -> memoryview:
+    return data[first * length : (first + count) * length]
 
 
 def compress(
@@ -219,6 +219,7 @@ def compress(
         writer,
         p.frames,
         threads,
+        frames_per_job(length, p.frames, threads),
         functools.partial(
             workspace,
             rows=p.rows,
@@ -228,7 +229,7 @@ def compress(
             byteorder=">" if p.big_endian else "<",
             planar_configuration=p.planar,
         ),
-        functools.partial(_frame_of, data, length),
+        functools.partial(_frames_of, data, length),
     )
     extended = bool(encapsulate_ext) or writer.needs_extended()
     value, offsets, lengths = writer.finish(extended)

@@ -15,7 +15,7 @@ from libc.stdint cimport uint8_t, uint32_t
 from libc.stdlib cimport calloc, free, malloc
 from libc.string cimport memcpy, memmove
 
-from dicomrle._rle cimport DICOMRLE_BYTES_RESIZE, dicomrle_advise_huge_pages
+from dicomrle._rle cimport DICOMRLE_BYTES_RESIZE, Workspace, dicomrle_advise_huge_pages
 
 cdef size_t ITEM_HEADER = 8
 cdef size_t MAX_ITEM = 0xFFFFFFFE
@@ -103,23 +103,57 @@ cdef class Encapsulator:
 
     def write(self, size_t index, const uint8_t[::1] frame not None) -> None:
         """Copy frame `index` (padded to even length) to its reserved place."""
+        self._check_write(index, <size_t>frame.shape[0])
+        self._written[index] = 1
+        with nogil:
+            self._copy(index, &frame[0])
+
+    def reserve_frames(self, Workspace space not None) -> int:
+        """Reserve places for the frames of `space`'s last encode, in
+        order; return the index of the first."""
+        if space._count == 0:
+            raise ValueError("the workspace holds no frames")
+        if space._count > self._count - self._reserved:
+            raise IndexError(f"only {self._count - self._reserved} frames are left to reserve")
+        cdef size_t i
+        cdef size_t first = self._reserved
+        for i in range(space._count):
+            self.reserve(space._lengths[i])
+        return first
+
+    def write_frames(self, size_t first, Workspace space not None) -> None:
+        """Copy the frames of `space`'s last encode to the places reserved
+        for frames `first`, `first` + 1, ..."""
+        cdef size_t i
+        cdef size_t count = space._count
+        if first > self._reserved or count > self._reserved - first:
+            raise IndexError(f"frames {first} to {first + count - 1} have no place yet")
+        for i in range(count):
+            self._check_write(first + i, space._lengths[i])
+        for i in range(count):
+            self._written[first + i] = 1
+        with nogil:
+            for i in range(count):
+                self._copy(first + i, space._dst + i * space._bound)
+
+    cdef void _check_write(self, size_t index, size_t length) except *:
         if self._out is None:
             raise RuntimeError("the value is finished")
         if index >= self._reserved:
             raise IndexError(f"frame {index} has no place yet")
         if self._written[index]:
             raise ValueError(f"frame {index} is already written")
+        if length != self._lengths[index]:
+            raise ValueError(f"frame {index} holds {self._lengths[index]} bytes, not {length}")
+
+    cdef void _copy(self, size_t index, const uint8_t *frame) noexcept nogil:
         cdef size_t length = self._lengths[index]
-        if <size_t>frame.shape[0] != length:
-            raise ValueError(f"frame {index} holds {length} bytes, not {frame.shape[0]}")
         cdef size_t padded = length + length % 2
         cdef uint8_t *dst = self._base + self._start + self._offsets[index]
-        self._written[index] = 1
-        with nogil:
-            put_item(dst, padded)
-            memcpy(dst + ITEM_HEADER, &frame[0], length)
-            if padded != length:
-                dst[ITEM_HEADER + length] = 0
+        put_item(dst, padded)
+        memcpy(dst + ITEM_HEADER, frame, length)
+        if padded != length:
+            dst[ITEM_HEADER + length] = 0
 
     def append(self, const uint8_t[::1] frame not None) -> None:
         """Reserve the next frame's place and write it there."""

@@ -174,6 +174,7 @@ def encode(
 
 
 def workspace(
+    capacity: int = 1,
     *,
     rows: int,
     columns: int,
@@ -184,12 +185,16 @@ def workspace(
     bytes_per_sample: int | None = None,
     sign_extend: bool = False,
 ) -> _rle.Workspace:
-    """Check every parameter, then return a workspace that encodes frames
-    like ``encode`` into buffers it keeps (one thread at a time)."""
-    return _rle.Workspace(*_kernel_args(
-        rows, columns, samples_per_pixel, bits_allocated, byteorder,
-        planar_configuration, bytes_per_sample, sign_extend,
-    ))
+    """Check every parameter, then return a workspace that encodes up to
+    `capacity` frames at a time like ``encode``, into buffers it keeps (one
+    thread at a time)."""
+    return _rle.Workspace(
+        *_kernel_args(
+            rows, columns, samples_per_pixel, bits_allocated, byteorder,
+            planar_configuration, bytes_per_sample, sign_extend,
+        ),
+        capacity=capacity,
+    )
 
 
 def encode_frame(

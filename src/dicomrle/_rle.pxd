@@ -126,3 +126,19 @@ cdef inline dicomrle_frame make_frame(
     frame.planar = planar
     frame.sign_extend = sign_extend
     return frame
+
+
+cdef class Workspace:
+    cdef dicomrle_frame _frame
+    cdef dicomrle_isa _code
+    cdef size_t _bound
+    cdef size_t _capacity
+    cdef size_t _src_length
+    cdef uint8_t *_dst
+    cdef uint8_t *_scratch
+    cdef size_t _scratch_length
+    # The encoded lengths of the last encode's `_count` frames; frame i is
+    # at _dst + i * _bound.
+    cdef size_t *_lengths
+    cdef size_t _count
+    cdef Py_ssize_t _exports

@@ -3,6 +3,7 @@
 from cpython.buffer cimport PyBuffer_FillInfo
 from cpython.bytes cimport PyBytes_AS_STRING, PyBytes_FromStringAndSize
 from libc.stdint cimport uint8_t
+from cpython.pyport cimport PY_SSIZE_T_MAX
 from libc.stdlib cimport free, malloc
 
 from dicomrle._rle cimport (
@@ -23,6 +24,7 @@ from dicomrle._rle cimport (
     dicomrle_advise_huge_pages,
     dicomrle_encode_row_isa,
     dicomrle_frame,
+    dicomrle_frame_length,
     dicomrle_isa,
     dicomrle_isa_available,
     dicomrle_scratch_size,
@@ -171,22 +173,15 @@ def encode_row(
 cdef class Workspace:
     """Buffers to encode frames of one kind into, again and again.
 
-    The output of the last ``encode`` is readable through the buffer
-    protocol until the next ``encode``, which refuses to run while a view of
-    it is held. One thread at a time may use a workspace: give each thread
-    its own.
+    ``encode`` encodes up to `capacity` consecutive frames at once, without
+    the GIL, each into a slot of the worst-case size. The output of the
+    last ``encode`` stays until the next one; with one frame it is also
+    readable through the buffer protocol, and ``encode`` refuses to run
+    while such a view is held. One thread at a time may use a workspace:
+    give each thread its own.
 
-    Parameters are those of ``encode``.
+    The other parameters are those of ``encode``.
     """
-
-    cdef dicomrle_frame _frame
-    cdef dicomrle_isa _code
-    cdef uint8_t *_dst
-    cdef size_t _bound
-    cdef uint8_t *_scratch
-    cdef size_t _scratch_length
-    cdef size_t _length
-    cdef Py_ssize_t _exports
 
     def __cinit__(
         self,
@@ -200,6 +195,7 @@ cdef class Workspace:
         bint sign_extend,
         bint scalar=False,
         str isa=None,
+        size_t capacity=1,
     ):
         self._code = _isa_code(isa, scalar)
         self._frame = make_frame(
@@ -210,44 +206,60 @@ cdef class Workspace:
         if status != DICOMRLE_OK:
             raise _error(status)
         self._bound = dicomrle_encode_bound(&self._frame)
+        if capacity == 0 or capacity > (<size_t>PY_SSIZE_T_MAX) // self._bound:
+            raise ValueError(f"'capacity' must be between 1 and {PY_SSIZE_T_MAX // self._bound}")
+        self._capacity = capacity
+        self._src_length = dicomrle_frame_length(&self._frame)
         self._scratch_length = dicomrle_scratch_size(&self._frame)
-        self._dst = <uint8_t *>malloc(self._bound)
+        self._dst = <uint8_t *>malloc(capacity * self._bound)
         self._scratch = <uint8_t *>malloc(self._scratch_length)
-        if self._dst == NULL or self._scratch == NULL:
+        self._lengths = <size_t *>malloc(capacity * sizeof(size_t))
+        if self._dst == NULL or self._scratch == NULL or self._lengths == NULL:
             raise MemoryError()
 
     def __dealloc__(self):
         free(self._dst)
         free(self._scratch)
+        free(self._lengths)
 
-    def encode(self, const uint8_t[::1] src not None) -> int:
-        """Encode one frame held in `src`; return the length of the output."""
+    def encode(self, const uint8_t[::1] src not None, size_t count=1) -> list:
+        """Encode `count` frames that lie one after the other in `src`;
+        return their encoded lengths."""
         if self._exports:
             raise BufferError("a view of the last frame is still held")
-        if src.shape[0] == 0:
-            raise ValueError("the source buffer is shorter than the frame")
-        cdef dicomrle_status status
-        cdef size_t written = 0
-        self._length = 0
+        if count == 0 or count > self._capacity:
+            raise ValueError(f"'count' must be between 1 and {self._capacity}, not {count}")
+        self._count = 0
+        if <size_t>src.shape[0] // self._src_length < count:
+            raise ValueError("the source buffer is shorter than the frames")
+        cdef dicomrle_status status = DICOMRLE_OK
+        cdef size_t i
         with nogil:
-            status = dicomrle_encode_isa(
-                &self._frame, &src[0], <size_t>src.shape[0], self._dst, self._bound,
-                self._scratch, self._scratch_length, &written, self._code,
-            )
+            for i in range(count):
+                status = dicomrle_encode_isa(
+                    &self._frame, &src[0] + i * self._src_length, self._src_length,
+                    self._dst + i * self._bound, self._bound,
+                    self._scratch, self._scratch_length, &self._lengths[i], self._code,
+                )
+                if status != DICOMRLE_OK:
+                    break
         if status != DICOMRLE_OK:
             raise _error(status)
-        self._length = written
-        return written
+        self._count = count
+        return [self._lengths[i] for i in range(count)]
 
-    def __len__(self) -> int:
-        return self._length
-
-    def to_bytes(self) -> bytes:
-        """Return a copy of the last frame's output."""
-        return PyBytes_FromStringAndSize(<char *>self._dst, <Py_ssize_t>self._length)
+    def to_bytes(self, size_t index=0) -> bytes:
+        """Return a copy of frame `index` of the last ``encode``."""
+        if index >= self._count:
+            raise IndexError(f"the last encode gave {self._count} frames")
+        return PyBytes_FromStringAndSize(
+            <char *>self._dst + index * self._bound, <Py_ssize_t>self._lengths[index]
+        )
 
     def __getbuffer__(self, Py_buffer *view, int flags):
-        PyBuffer_FillInfo(view, self, self._dst, <Py_ssize_t>self._length, 1, flags)
+        if self._count != 1:
+            raise BufferError(f"the last encode gave {self._count} frames, not 1")
+        PyBuffer_FillInfo(view, self, self._dst, <Py_ssize_t>self._lengths[0], 1, flags)
         self._exports += 1
 
     def __releasebuffer__(self, Py_buffer *view):
