@@ -289,3 +289,21 @@ def test_encode_in_order_reports_a_short_source():
 )
 def test_frames_per_job(frame_length, count, threads, expected):
     assert frames_per_job(frame_length, count, threads) == expected
+
+
+@pytest.mark.parametrize("threads", [1, 2, 3])
+@pytest.mark.parametrize("dtype", ["<u2", ">i2", "u1", ">u4"])
+def test_encode_array_in_jobs_of_many_small_frames(threads, dtype):
+    """Enough small frames that encode_array encodes them many per call."""
+    import dicomrle
+
+    rng = np.random.default_rng(7)
+    arr = rng.integers(0, 4, (203, 9, 11, 3)).astype(dtype)
+    arr[::3] = arr[::3] * 50 + 7
+    assert frames_per_job(arr[0].nbytes, len(arr), threads) > 1
+    expected = [encode(np.ascontiguousarray(f).tobytes(), rows=9, columns=11,
+                       samples_per_pixel=3, bits_allocated=8 * arr.itemsize,
+                       byteorder=">" if dtype[0] == ">" else "<") for f in arr]
+    assert dicomrle.encode_array(arr, threads=threads) == expected
+    strided = np.asfortranarray(arr)  # not C-contiguous
+    assert dicomrle.encode_array(strided, threads=threads) == expected

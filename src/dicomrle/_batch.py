@@ -11,7 +11,14 @@ from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from typing import TYPE_CHECKING, TypeVar
 
-from dicomrle._frame import BITS_ALLOCATED, MAX_DIMENSION, _choice, encode
+from dicomrle._frame import (
+    BITS_ALLOCATED,
+    MAX_DIMENSION,
+    _choice,
+    as_bytes_view,
+    encode,
+    workspace,
+)
 
 if TYPE_CHECKING:
     import numpy as np
@@ -264,23 +271,37 @@ def encode_array(
         arr.dtype.byteorder == "=" and sys.byteorder == "big"
     )
     stack = arr.reshape(frames, rows, columns, samples)
+    kernel = {
+        "rows": rows,
+        "columns": columns,
+        "samples_per_pixel": samples,
+        "bits_allocated": bits_allocated,
+        "byteorder": ">" if big else "<",
+        "bytes_per_sample": itemsize,
+        "sign_extend": arr.dtype.kind == "i",
+    }
+    per_job = frames_per_job(max(1, stack[0].nbytes), frames, threads)
 
-    def one(index: int) -> bytes:
-        frame = stack[index]
-        if not frame.flags.c_contiguous:
-            frame = np.ascontiguousarray(frame)
-        # A fresh bytes object per frame, shrunk in place: faster here than
-        # a copy out of a reused workspace, whose exact-size allocations
-        # glibc serves from mmap.
-        return encode(
-            frame,
-            rows=rows,
-            columns=columns,
-            samples_per_pixel=samples,
-            bits_allocated=bits_allocated,
-            byteorder=">" if big else "<",
-            bytes_per_sample=itemsize,
-            sign_extend=arr.dtype.kind == "i",
-        )
+    if per_job == 1:
+        # Large frames: a fresh bytes object per frame, shrunk in place, is
+        # faster than a copy out of a workspace, whose exact-size
+        # allocations glibc serves from mmap.
+        def one(index: int) -> bytes:
+            return encode(np.ascontiguousarray(stack[index]), **kernel)
 
-    return run_all(one, frames, threads)
+        return run_all(one, frames, threads)
+
+    # Small frames: a job of many frames per call, each copied out.
+    spaces = threading.local()
+
+    def job(number: int) -> list[bytes]:
+        space = getattr(spaces, "space", None)
+        if space is None:
+            space = spaces.space = workspace(per_job, **kernel)
+        first = number * per_job
+        part = np.ascontiguousarray(stack[first : first + per_job])
+        space.encode(as_bytes_view(part), len(part))
+        return [space.to_bytes(i) for i in range(len(part))]
+
+    jobs = run_all(job, -(-frames // per_job), threads)
+    return [frame for frames_of_job in jobs for frame in frames_of_job]
