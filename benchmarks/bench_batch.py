@@ -297,6 +297,37 @@ def bench_dataset(args: argparse.Namespace, threads: int) -> dict:
     }
 
 
+def bench_small_frames(args: argparse.Namespace, threads: int) -> dict:
+    """Many small frames (64 x 64 x 16 bits, cut from the real frames):
+    where handing frames between threads costs most."""
+    count = 1200 if args.quick else 4800
+    tiles = frame_stack(8)[:, :64, :64]
+    stack = np.ascontiguousarray(
+        np.concatenate([np.roll(tiles, i, axis=1) for i in range(count // 8)])
+    )
+    data = stack.tobytes()
+
+    def small_dataset() -> Dataset:
+        ds = dataset(data, count)
+        ds.Rows = ds.Columns = 64
+        return ds
+
+    funcs: dict[str, Callable[[], object]] = {}
+    for t in sorted({1, threads}):
+        funcs[f"dicomrle.compress threads={t}"] = lambda t=t: dicomrle.compress(
+            small_dataset(), threads=t
+        )
+        funcs[f"dicomrle.encode_array threads={t}"] = lambda t=t: dicomrle.encode_array(
+            stack, threads=t
+        )
+    note = f"{count} frames, best of {args.repeat}, in turns"
+    rows = []
+    for route, seconds in best_interleaved(funcs, args.repeat).items():
+        rows.append({"route": route, "seconds": seconds, "note": note})
+        print(f"  {route}: {seconds:.3f} s ({note}, 64 x 64)", file=sys.stderr)
+    return {"frames": count, "bytes_in": len(data), "threads": threads, "results": rows}
+
+
 def _compress_folder(
     paths: list[Path], src_root: Path, out: Path, route: str, threads: int
 ) -> None:
@@ -490,6 +521,31 @@ def report(results: dict) -> str:
         f"{f['bytes_out'] / MB:.1f} MB ({f['bytes_in'] / f['bytes_out']:.2f}x); "
         "each route reads, compresses and writes every file"
     )
+    small = results["small"]
+    s1 = seconds_of(small, "dicomrle.compress threads=1")
+    sn = seconds_of(small, f"dicomrle.compress threads={n}")
+    a1 = seconds_of(small, "dicomrle.encode_array threads=1")
+    an = seconds_of(small, f"dicomrle.encode_array threads={n}")
+
+    def rate(seconds: float | None) -> str:
+        return "n/a" if not seconds else f"{small['bytes_in'] / seconds / MB:,.0f} MB/s"
+
+    lines += [
+        (
+            f"Small frames: {small['frames']} frames of 64 x 64 x 16 bits "
+            f"({small['bytes_in'] / MB:.1f} MB), best of the runs, in turns:"
+        ),
+        "",
+        (
+            f"- dicomrle.compress: {rate(s1)} with 1 thread, {rate(sn)} with {n} "
+            f"({times(ratio(s1, sn), 2)})"
+        ),
+        (
+            f"- dicomrle.encode_array: {rate(a1)} with 1 thread, {rate(an)} with {n} "
+            f"({times(ratio(a1, an), 2)})"
+        ),
+        "",
+    ]
     lines += [folder, ""]
     lines += table(
         "Folder of files",
@@ -553,6 +609,7 @@ def main(argv: list[str] | None = None) -> int:
     results["load_before"] = os.getloadavg()[0]
     start = time.perf_counter()
     results["dataset"] = bench_dataset(args, args.threads)
+    results["small"] = bench_small_frames(args, args.threads)
     with tempfile.TemporaryDirectory(prefix="dicomrle-bench-") as work:
         results["folder"] = bench_folder(args, args.threads, Path(work))
     results["seconds"] = time.perf_counter() - start
