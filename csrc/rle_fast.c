@@ -134,6 +134,12 @@ static void scan_word_portable(scan *s, size_t w)
     scan_bytes(s, base);
 }
 
+/* dst[0, 64) = src[0, 64). */
+static void copy64_portable(uint8_t *dst, const uint8_t *src)
+{
+    memcpy(dst, src, 64);
+}
+
 /* The number of bytes from p[i] on equal to p[i], at most n - i. */
 static size_t run_length_portable(const uint8_t *p, size_t i, size_t n)
 {
@@ -369,6 +375,16 @@ static void scan_word_sse2(scan *s, size_t w)
     set_masks(s, base, eq);
 }
 
+static void copy64_sse2(uint8_t *dst, const uint8_t *src)
+{
+    size_t k;
+
+    for (k = 0; k < 64; k += 16) {
+        _mm_storeu_si128((__m128i *)(dst + k),
+                         _mm_loadu_si128((const __m128i *)(src + k)));
+    }
+}
+
 static size_t run_length_sse2(const uint8_t *p, size_t i, size_t n)
 {
     const uint8_t v = p[i];
@@ -445,6 +461,15 @@ static AVX2 void scan_word_avx2(scan *s, size_t w)
         return;
     }
     scan_word_sse2(s, w);
+}
+
+static AVX2 void copy64_avx2(uint8_t *dst, const uint8_t *src)
+{
+    __m256i a = _mm256_loadu_si256((const __m256i *)src);
+    __m256i b = _mm256_loadu_si256((const __m256i *)(src + 32));
+
+    _mm256_storeu_si256((__m256i *)dst, a);
+    _mm256_storeu_si256((__m256i *)(dst + 32), b);
 }
 
 static AVX2 size_t run_length_avx2(const uint8_t *p, size_t i, size_t n)

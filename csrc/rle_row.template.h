@@ -4,7 +4,8 @@
  *
  *   RLE_FN(name)   the name with the instruction set's suffix
  *   RLE_TARGET     a function attribute (target("avx2")) or nothing
- *   RLE_FN(scan_word), RLE_FN(run_length)   the wide primitives
+ *   RLE_FN(scan_word), RLE_FN(run_length), RLE_FN(copy64)   the wide
+ *                  primitives
  *
  * and the shared byte-level helpers gap_general(), run_general(),
  * put_literal(). Not a header: no include guard, by design.
@@ -42,10 +43,14 @@ static RLE_TARGET size_t RLE_FN(row)(const uint8_t *src, size_t n,
     while (i < n) {
         size_t base = i & ~(size_t)63;
         size_t wend = n - base > 64 ? base + 64 : n;
+        uint64_t eq;
+        uint64_t triple;
 
         RLE_FN(scan_word)(&s, base / 64);
+        eq = s.eq;
+        triple = s.triple;
         while (i < wend) {
-            uint64_t m = s.triple >> (i - base);
+            uint64_t m = triple >> (i - base);
             uint64_t ones;
             size_t t;
             size_t run;
@@ -56,7 +61,7 @@ static RLE_TARGET size_t RLE_FN(row)(const uint8_t *src, size_t n,
                    stays open into the next word. If none is open, the
                    two-byte repeats that start here are replicate runs. */
                 if (lit == i) {
-                    while (i < wend && ((s.eq >> (i - base)) & 1)) {
+                    while (i < wend && ((eq >> (i - base)) & 1)) {
                         out[0] = (uint8_t)(257 - 2);
                         out[1] = src[i];
                         out += 2;
@@ -71,7 +76,7 @@ static RLE_TARGET size_t RLE_FN(row)(const uint8_t *src, size_t n,
             }
             t = i + ctz64(m);
             if (lit == i) {
-                while (i < t && ((s.eq >> (i - base)) & 1)) {
+                while (i < t && ((eq >> (i - base)) & 1)) {
                     out[0] = (uint8_t)(257 - 2);
                     out[1] = src[i];
                     out += 2;
@@ -79,7 +84,7 @@ static RLE_TARGET size_t RLE_FN(row)(const uint8_t *src, size_t n,
                 }
                 lit = i;
             }
-            ones = ~s.eq >> (t - base);
+            ones = ~eq >> (t - base);
             run = ones ? ctz64(ones) + 1 : RLE_FN(run_length)(src, t, n);
             len = t - lit;
             if (len <= 64 && run <= MAX_RUN &&
@@ -88,7 +93,7 @@ static RLE_TARGET size_t RLE_FN(row)(const uint8_t *src, size_t n,
                 /* The literal (maybe empty: its header is then written
                    over) and the run, without a branch on the length. */
                 out[0] = (uint8_t)(len - 1);
-                memcpy(out + 1, src + lit, 64);
+                RLE_FN(copy64)(out + 1, src + lit);
                 out += len + (len != 0);
                 out[0] = (uint8_t)(257 - run);
                 out[1] = src[t];
@@ -96,8 +101,14 @@ static RLE_TARGET size_t RLE_FN(row)(const uint8_t *src, size_t n,
                 i = lit = t + run;
                 continue;
             }
-            out = run_general(src, lit, t, run, &i, &lit, out, src_end,
-                              dst_end);
+            {
+                size_t next;
+                size_t open;
+                out = run_general(src, lit, t, run, &next, &open, out,
+                                  src_end, dst_end);
+                i = next;
+                lit = open;
+            }
         }
     }
     if (lit < n) {
