@@ -101,6 +101,25 @@ static RLE_TARGET size_t RLE_FN(row)(const uint8_t *src, size_t n,
                 i = lit = t + run;
                 continue;
             }
+            if (len <= MAX_RUN && (run <= MAX_RUN || run % MAX_RUN != 1)) {
+                /* Still one literal packet (a two-byte repeat that it
+                   does not take would start 127 bytes or more into it:
+                   see gap_general()), longer than 64 bytes or too close
+                   to the end of the row or of dst for a 64-byte block; or
+                   a run longer than 128 bytes that gives none of its
+                   bytes to a literal. */
+                out[0] = (uint8_t)(len - 1);
+                if (len > 64 && (size_t)(src_end - (src + lit)) >= 128 &&
+                    (size_t)(dst_end - out) >= 129) {
+                    RLE_FN(copy64)(out + 1, src + lit);
+                    RLE_FN(copy64)(out + 65, src + lit + 64);
+                } else {
+                    memcpy(out + 1, src + lit, len);
+                }
+                out = put_replicate(out + len + (len != 0), src[t], run);
+                i = lit = t + run;
+                continue;
+            }
             {
                 size_t next;
                 size_t open;
