@@ -413,6 +413,13 @@ static size_t run_length_sse2(const uint8_t *p, size_t i, size_t n)
         }
         j += 16;
     }
+    if (j < n && n >= 16) {
+        /* The rest, in the 16 bytes that end the row. */
+        uint32_t m = (uint32_t)_mm_movemask_epi8(
+            _mm_cmpeq_epi8(_mm_loadu_si128((const __m128i *)(p + n - 16)), vv));
+        uint32_t miss = (~m & 0xFFFFu) >> (j - (n - 16));
+        return (miss ? j + ctz32(miss) : n) - i;
+    }
     while (j < n && p[j] == v) {
         j++;
     }
@@ -509,6 +516,12 @@ static AVX2 size_t run_length_avx2(const uint8_t *p, size_t i, size_t n)
             return j + ctz32(~m) - i;
         }
         j += 32;
+    }
+    if (j < n && n >= 32) {
+        uint32_t m = (uint32_t)_mm256_movemask_epi8(_mm256_cmpeq_epi8(
+            _mm256_loadu_si256((const __m256i *)(p + n - 32)), vv));
+        uint32_t miss = ~m >> (j - (n - 32));
+        return (miss ? j + ctz32(miss) : n) - i;
     }
     return j - i + run_length_sse2(p, j - 1, n) - 1;
 }
