@@ -75,14 +75,28 @@ static RLE_TARGET size_t RLE_FN(row)(const uint8_t *src, size_t n,
                 break;
             }
             t = i + ctz64(m);
-            if (lit == i) {
-                while (i < t && ((eq >> (i - base)) & 1)) {
-                    out[0] = (uint8_t)(257 - 2);
-                    out[1] = src[i];
-                    out += 2;
-                    i += 2;
+            {
+                /* The two-byte repeats from i on while no literal is open,
+                   without a branch on whether there are any: the even
+                   bits of x set from bit 0 on, up to t. The first pair is
+                   written even when there is none, into the two bytes
+                   that the run at t or its literal writes next. */
+                uint64_t x = lit == i ? eq >> (i - base) : 0;
+                uint64_t z = ~(x | 0xAAAAAAAAAAAAAAAAu);
+                size_t pairs = z ? ctz64(z) : 64;
+                size_t limit = (t - i + 1) & ~(size_t)1;
+                size_t k;
+
+                pairs = pairs < limit ? pairs : limit;
+                out[0] = (uint8_t)(257 - 2);
+                out[1] = src[i];
+                for (k = 2; k < pairs; k += 2) {
+                    out[k] = (uint8_t)(257 - 2);
+                    out[k + 1] = src[i + k];
                 }
-                lit = i;
+                out += pairs;
+                i += pairs;
+                lit += pairs;
             }
             ones = ~eq >> (t - base);
             run = ones ? ctz64(ones) + 1 : RLE_FN(run_length)(src, t, n);
