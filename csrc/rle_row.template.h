@@ -18,10 +18,12 @@
  * limit and no two-byte repeat inside it can be split out, see rle.c) is
  * copied as one 64-byte block, and the run (at most 128 bytes) written as
  * one replicate run. Two-byte repeats met while no literal is open are
- * read from the `eq` mask. Everything else (a literal longer than 64
- * bytes, a run longer than 128, the end of the buffers) goes through
- * run_general(), which makes the choices of the scalar reference step by
- * step.
+ * read from the `eq` mask. A literal of up to 128 bytes is still one
+ * packet that nothing splits, so a longer one, one near the end of the
+ * buffers, or a run longer than 128 bytes costs only a slower copy; what
+ * is left (a literal longer than 128 bytes, a run of 128 q + 1 bytes)
+ * goes through run_general(), which makes the choices of the scalar
+ * reference step by step.
  *
  * Invariants: src[0, lit) is encoded; the open literal is src[lit, i)
  * (none when lit == i); i is at a run boundary (src[i - 1] != src[i]) or
