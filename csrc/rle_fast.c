@@ -134,6 +134,12 @@ static void scan_word_portable(scan *s, size_t w)
     scan_bytes(s, base);
 }
 
+/* dst[0, 64) = src[0, 64). */
+static void copy64_portable(uint8_t *dst, const uint8_t *src)
+{
+    memcpy(dst, src, 64);
+}
+
 /* The number of bytes from p[i] on equal to p[i], at most n - i. */
 static size_t run_length_portable(const uint8_t *p, size_t i, size_t n)
 {
@@ -321,6 +327,20 @@ static void gather2_portable(const uint8_t *pairs, size_t count, size_t which,
 
 #if defined(RLE_SSE2)
 /* ---------------------------------------------------------------- sse2 */
+/* Bit k set when q[k] == q[k + 1], for k < 64; reads q[0, 65). */
+static uint64_t eq64_sse2(const uint8_t *q)
+{
+    uint64_t eq = 0;
+    size_t k;
+
+    for (k = 0; k < 64; k += 16) {
+        __m128i a = _mm_loadu_si128((const __m128i *)(q + k));
+        __m128i b = _mm_loadu_si128((const __m128i *)(q + k + 1));
+        eq |= (uint64_t)(uint32_t)_mm_movemask_epi8(_mm_cmpeq_epi8(a, b)) << k;
+    }
+    return eq;
+}
+
 static void scan_word_sse2(scan *s, size_t w)
 {
     const uint8_t *p = s->p;
@@ -330,14 +350,14 @@ static void scan_word_sse2(scan *s, size_t w)
     size_t k;
 
     if (base + 65 <= n) {
-        const uint8_t *q = p + base;
-        for (k = 0; k < 64; k += 16) {
-            __m128i a = _mm_loadu_si128((const __m128i *)(q + k));
-            __m128i b = _mm_loadu_si128((const __m128i *)(q + k + 1));
-            eq |= (uint64_t)(uint32_t)_mm_movemask_epi8(_mm_cmpeq_epi8(a, b))
-                  << k;
-        }
-        set_masks(s, base, eq);
+        set_masks(s, base, eq64_sse2(p + base));
+        return;
+    }
+    if (n >= 65) {
+        /* The last word of a long row: the masks of the 65 bytes that end
+           the row, shifted into place (by 64 when only p[n - 1] is left). */
+        size_t shift = base + 65 - n;
+        set_masks(s, base, shift < 64 ? eq64_sse2(p + n - 65) >> shift : 0);
         return;
     }
     if (n < 17) {
@@ -369,6 +389,16 @@ static void scan_word_sse2(scan *s, size_t w)
     set_masks(s, base, eq);
 }
 
+static void copy64_sse2(uint8_t *dst, const uint8_t *src)
+{
+    size_t k;
+
+    for (k = 0; k < 64; k += 16) {
+        _mm_storeu_si128((__m128i *)(dst + k),
+                         _mm_loadu_si128((const __m128i *)(src + k)));
+    }
+}
+
 static size_t run_length_sse2(const uint8_t *p, size_t i, size_t n)
 {
     const uint8_t v = p[i];
@@ -382,6 +412,13 @@ static size_t run_length_sse2(const uint8_t *p, size_t i, size_t n)
             return j + ctz32(~m) - i;
         }
         j += 16;
+    }
+    if (j < n && n >= 16) {
+        /* The rest, in the 16 bytes that end the row. */
+        uint32_t m = (uint32_t)_mm_movemask_epi8(
+            _mm_cmpeq_epi8(_mm_loadu_si128((const __m128i *)(p + n - 16)), vv));
+        uint32_t miss = (~m & 0xFFFFu) >> (j - (n - 16));
+        return (miss ? j + ctz32(miss) : n) - i;
     }
     while (j < n && p[j] == v) {
         j++;
@@ -429,22 +466,42 @@ static void gather2_sse2(const uint8_t *pairs, size_t count, size_t which,
 /* ---------------------------------------------------------------- avx2 */
 #define AVX2 __attribute__((target("avx2")))
 
+static AVX2 uint64_t eq64_avx2(const uint8_t *q)
+{
+    __m256i a0 = _mm256_loadu_si256((const __m256i *)q);
+    __m256i b0 = _mm256_loadu_si256((const __m256i *)(q + 1));
+    __m256i a1 = _mm256_loadu_si256((const __m256i *)(q + 32));
+    __m256i b1 = _mm256_loadu_si256((const __m256i *)(q + 33));
+    uint64_t lo = (uint32_t)_mm256_movemask_epi8(_mm256_cmpeq_epi8(a0, b0));
+    uint64_t hi = (uint32_t)_mm256_movemask_epi8(_mm256_cmpeq_epi8(a1, b1));
+
+    return lo | hi << 32;
+}
+
 static AVX2 void scan_word_avx2(scan *s, size_t w)
 {
     size_t base = 64 * w;
+    size_t n = s->n;
 
-    if (base + 65 <= s->n) {
-        const uint8_t *q = s->p + base;
-        __m256i a0 = _mm256_loadu_si256((const __m256i *)q);
-        __m256i b0 = _mm256_loadu_si256((const __m256i *)(q + 1));
-        __m256i a1 = _mm256_loadu_si256((const __m256i *)(q + 32));
-        __m256i b1 = _mm256_loadu_si256((const __m256i *)(q + 33));
-        uint64_t lo = (uint32_t)_mm256_movemask_epi8(_mm256_cmpeq_epi8(a0, b0));
-        uint64_t hi = (uint32_t)_mm256_movemask_epi8(_mm256_cmpeq_epi8(a1, b1));
-        set_masks(s, base, lo | hi << 32);
+    if (base + 65 <= n) {
+        set_masks(s, base, eq64_avx2(s->p + base));
+        return;
+    }
+    if (n >= 65) {
+        size_t shift = base + 65 - n;
+        set_masks(s, base, shift < 64 ? eq64_avx2(s->p + n - 65) >> shift : 0);
         return;
     }
     scan_word_sse2(s, w);
+}
+
+static AVX2 void copy64_avx2(uint8_t *dst, const uint8_t *src)
+{
+    __m256i a = _mm256_loadu_si256((const __m256i *)src);
+    __m256i b = _mm256_loadu_si256((const __m256i *)(src + 32));
+
+    _mm256_storeu_si256((__m256i *)dst, a);
+    _mm256_storeu_si256((__m256i *)(dst + 32), b);
 }
 
 static AVX2 size_t run_length_avx2(const uint8_t *p, size_t i, size_t n)
@@ -459,6 +516,12 @@ static AVX2 size_t run_length_avx2(const uint8_t *p, size_t i, size_t n)
             return j + ctz32(~m) - i;
         }
         j += 32;
+    }
+    if (j < n && n >= 32) {
+        uint32_t m = (uint32_t)_mm256_movemask_epi8(_mm256_cmpeq_epi8(
+            _mm256_loadu_si256((const __m256i *)(p + n - 32)), vv));
+        uint32_t miss = ~m >> (j - (n - 32));
+        return (miss ? j + ctz32(miss) : n) - i;
     }
     return j - i + run_length_sse2(p, j - 1, n) - 1;
 }
