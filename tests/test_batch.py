@@ -30,6 +30,13 @@ from dicomrle._dataset import write_dataset
 INVALID_UI = pytest.mark.filterwarnings("ignore:Invalid value for VR UI:UserWarning")
 
 
+@pytest.fixture(autouse=True)
+def _frame_per_job(monkeypatch):
+    """Jobs of one frame and every thread asked for, as with large images:
+    the threaded paths run on the small test images too."""
+    monkeypatch.setattr("dicomrle._batch.JOB_BYTES", 1)
+
+
 def find(name: str) -> Path:
     """The path of a file of pydicom's test files or of pydicom-data.
 
@@ -272,12 +279,17 @@ def test_threads_default_to_usable_cores(monkeypatch):
 
     monkeypatch.setattr(batch, "ThreadPoolExecutor", _Recorder)
     monkeypatch.setattr(batch, "usable_cores", lambda: 3)
+    monkeypatch.setattr(batch, "JOB_BYTES", 1 << 20)
     _Recorder.workers = []
-    arr = values("<u2", (8, 4, 4))
+    arr = values("<u2", (8, 512, 512))  # 4 MiB
     dicomrle.encode_array(arr)
     dicomrle.encode_array(arr, threads=2)
-    dicomrle.encode_array(arr[:2], threads=6)  # never more threads than frames
+    # Never more threads than frames.
+    dicomrle.encode_array(values("<u2", (2, 1024, 1024)), threads=6)
     dicomrle.encode_array(arr, threads=1)  # no pool at all
+    # Nor for under 1 MiB a thread: starting threads would cost more.
+    dicomrle.encode_array(values("<u2", (8, 4, 4)), threads=3)
+    dicomrle.encode_array(arr[:3], threads=3)
     assert _Recorder.workers == [3, 2, 2]
 
 

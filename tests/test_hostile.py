@@ -26,6 +26,13 @@ from decoders import FRAME_DECODERS, PYDICOM_3
 FRAME = dict(rows=16, columns=16, samples_per_pixel=1, bits_allocated=16)
 
 
+@pytest.fixture(autouse=True)
+def _frame_per_job(monkeypatch):
+    """Jobs of one frame and every thread asked for, as with large images:
+    the threaded paths run on the small test images too."""
+    monkeypatch.setattr("dicomrle._batch.JOB_BYTES", 1)
+
+
 def ct_pixels() -> np.ndarray:
     return pydicom.dcmread(get_testdata_file("CT_small.dcm")).pixel_array
 

@@ -13,7 +13,7 @@ import pytest
 from pydicom.encaps import encapsulate
 
 from dicomrle import _rle
-from dicomrle._batch import encode_in_order, frames_per_job
+from dicomrle._batch import encode_in_order, frames_per_job, useful_threads
 from dicomrle._encaps import Encapsulator
 from dicomrle._frame import encode, workspace
 
@@ -293,17 +293,35 @@ def test_frames_per_job(frame_length, count, threads, expected):
 
 @pytest.mark.parametrize("threads", [1, 2, 3])
 @pytest.mark.parametrize("dtype", ["<u2", ">i2", "u1", ">u4"])
-def test_encode_array_in_jobs_of_many_small_frames(threads, dtype):
+def test_encode_array_in_jobs_of_many_small_frames(threads, dtype, monkeypatch):
     """Enough small frames that encode_array encodes them many per call."""
     import dicomrle
+
+    monkeypatch.setattr("dicomrle._batch.JOB_BYTES", 4096)
 
     rng = np.random.default_rng(7)
     arr = rng.integers(0, 4, (203, 9, 11, 3)).astype(dtype)
     arr[::3] = arr[::3] * 50 + 7
     assert frames_per_job(arr[0].nbytes, len(arr), threads) > 1
+    assert useful_threads(arr[0].nbytes, len(arr), threads) == threads
     expected = [encode(np.ascontiguousarray(f).tobytes(), rows=9, columns=11,
                        samples_per_pixel=3, bits_allocated=8 * arr.itemsize,
                        byteorder=">" if dtype[0] == ">" else "<") for f in arr]
     assert dicomrle.encode_array(arr, threads=threads) == expected
     strided = np.asfortranarray(arr)  # not C-contiguous
     assert dicomrle.encode_array(strided, threads=threads) == expected
+
+
+@pytest.mark.parametrize(
+    ("frame_length", "count", "threads", "expected"),
+    [
+        (512 * 512 * 2, 500, 2, 2),
+        (512 * 512 * 2, 500, 1, 1),
+        (512 * 512 * 2, 3, 8, 1),  # 1.5 MiB: one thread
+        (512 * 512 * 2, 4, 8, 2),
+        (64 * 64 * 2, 100, 4, 1),  # 800 KiB
+        (0, 10, 4, 1),
+    ],
+)
+def test_useful_threads(frame_length, count, threads, expected):
+    assert useful_threads(frame_length, count, threads) == expected

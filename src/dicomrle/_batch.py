@@ -64,6 +64,12 @@ def run_all(func: Callable[[int], T], count: int, threads: int) -> list[T]:
 JOB_BYTES = 1 << 20
 
 
+def useful_threads(frame_length: int, count: int, threads: int) -> int:
+    """`threads`, but no more than one per JOB_BYTES of source frames:
+    starting threads costs more than a small image takes to encode."""
+    return max(1, min(threads, count * frame_length // JOB_BYTES))
+
+
 def frames_per_job(frame_length: int, count: int, threads: int) -> int:
     """The frames a thread encodes at a time: about JOB_BYTES of them, but
     few enough that every thread gets four jobs or more."""
@@ -280,6 +286,7 @@ def encode_array(
         "bytes_per_sample": itemsize,
         "sign_extend": arr.dtype.kind == "i",
     }
+    threads = useful_threads(stack[0].nbytes, frames, threads)
     per_job = frames_per_job(max(1, stack[0].nbytes), frames, threads)
 
     if per_job == 1:

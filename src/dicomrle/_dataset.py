@@ -7,7 +7,12 @@ import struct
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from dicomrle._batch import check_threads, encode_in_order, frames_per_job
+from dicomrle._batch import (
+    check_threads,
+    encode_in_order,
+    frames_per_job,
+    useful_threads,
+)
 from dicomrle._frame import as_bytes_view, check_frame, workspace
 
 if TYPE_CHECKING:
@@ -215,6 +220,7 @@ def compress(
     writer = Encapsulator(p.frames, bound)
 
     data = p.data
+    threads = useful_threads(length, p.frames, threads)
     encode_in_order(
         writer,
         p.frames,
