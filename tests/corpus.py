@@ -49,6 +49,22 @@ def _folders() -> list[Path]:
     return folders
 
 
+def find(name: str) -> Path:
+    """The path of a file of pydicom's test files or of pydicom-data.
+
+    Not ``get_testdata_file``: without pydicom-data it goes to the network.
+    Skips without pydicom-data, and fails in CI, which installs it.
+    """
+    from decoders import require
+
+    for folder in _folders():
+        path = folder / name
+        if path.exists():
+            return path
+    require(False, f"pydicom-data ({name})")
+    raise AssertionError("unreachable")
+
+
 @cache
 def images() -> tuple[Image, ...]:
     """Return every uncompressed image of the corpus, sorted by name."""

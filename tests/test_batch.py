@@ -22,8 +22,8 @@ from pydicom.uid import ExplicitVRLittleEndian, RLELossless
 
 import decoders
 import dicomrle
-from corpus import _folders
-from decoders import FILE_DECODERS, FRAME_DECODERS, require
+from corpus import find
+from decoders import FILE_DECODERS, FRAME_DECODERS
 from dicomrle._dataset import write_dataset
 
 # pydicom warns about an invalid UID in rtdose.dcm and badVR.dcm.
@@ -35,19 +35,6 @@ def _frame_per_job(monkeypatch):
     """Jobs of one frame and every thread asked for, as with large images:
     the threaded paths run on the small test images too."""
     monkeypatch.setattr("dicomrle._batch.JOB_BYTES", 1)
-
-
-def find(name: str) -> Path:
-    """The path of a file of pydicom's test files or of pydicom-data.
-
-    Not ``get_testdata_file``: without pydicom-data it goes to the network.
-    """
-    for folder in _folders():
-        path = folder / name
-        if path.exists():
-            return path
-    require(False, f"pydicom-data ({name})")
-    raise AssertionError("unreachable")
 
 
 def read(name: str) -> Dataset:

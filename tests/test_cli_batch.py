@@ -24,18 +24,9 @@ import pytest
 from pydicom.uid import RLELossless
 
 import dicomrle
-from corpus import _folders
-from decoders import require, require_tool
+from corpus import find
+from decoders import require_tool
 from dicomrle._dataset import write_dataset
-
-
-def find(name: str) -> Path:
-    """A file of pydicom's test files or of pydicom-data (never the network)."""
-    for folder in _folders():
-        if (folder / name).exists():
-            return folder / name
-    require(False, f"pydicom-data ({name})")
-    raise AssertionError("unreachable")
 
 
 def console_script() -> str:

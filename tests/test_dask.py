@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 import dicomrle
-from corpus import _folders
+from corpus import find
 from decoders import require
 from dicomrle import cli
 
@@ -27,15 +27,6 @@ def dask_module():
 
 def compress_bag(*args, **kwargs):
     return dask_module().compress_bag(*args, **kwargs)
-
-
-def find(name: str) -> Path:
-    """A file of pydicom's test files or of pydicom-data (never the network)."""
-    for folder in _folders():
-        if (folder / name).exists():
-            return folder / name
-    require(False, f"pydicom-data ({name})")
-    raise AssertionError("unreachable")
 
 
 def files_under(folder: Path) -> dict[str, bytes]:

@@ -22,21 +22,12 @@ import pydicom
 import pytest
 
 import dicomrle
-from corpus import _folders
-from decoders import require, require_tool
+from corpus import find
+from decoders import require_tool
 from dicomrle._dataset import write_dataset
 
 # pydicom warns about an invalid UID in rtdose.dcm and rtdose_expb.dcm.
 pytestmark = pytest.mark.filterwarnings("ignore:Invalid value for VR UI:UserWarning")
-
-
-def find(name: str) -> Path:
-    """A file of pydicom's test files or of pydicom-data (never the network)."""
-    for folder in _folders():
-        if (folder / name).exists():
-            return folder / name
-    require(False, f"pydicom-data ({name})")
-    raise AssertionError("unreachable")
 
 
 def dciodvfy(path: Path) -> tuple[int, str, list[str]]:
