@@ -77,6 +77,26 @@ cdef object _error(dicomrle_status status):
     return ValueError(message)
 
 
+cdef dicomrle_frame _checked_frame(
+    size_t rows,
+    size_t columns,
+    size_t samples_per_pixel,
+    size_t bytes_allocated,
+    size_t bytes_per_sample,
+    bint big_endian,
+    bint planar,
+    bint sign_extend,
+) except *:
+    cdef dicomrle_frame frame = make_frame(
+        rows, columns, samples_per_pixel, bytes_allocated, bytes_per_sample,
+        big_endian, planar, sign_extend,
+    )
+    cdef dicomrle_status status = dicomrle_check(&frame)
+    if status != DICOMRLE_OK:
+        raise _error(status)
+    return frame
+
+
 def encode_bound(
     size_t rows,
     size_t columns,
@@ -84,12 +104,9 @@ def encode_bound(
     size_t bytes_allocated,
 ) -> int:
     """Return the worst-case size of an encoded frame, header included."""
-    cdef dicomrle_frame frame = make_frame(
+    cdef dicomrle_frame frame = _checked_frame(
         rows, columns, samples_per_pixel, bytes_allocated, bytes_allocated, 0, 0, 0
     )
-    cdef dicomrle_status status = dicomrle_check(&frame)
-    if status != DICOMRLE_OK:
-        raise _error(status)
     return dicomrle_encode_bound(&frame)
 
 
@@ -113,13 +130,11 @@ def encode(
     same bytes.
     """
     cdef dicomrle_isa code = _isa_code(isa, scalar)
-    cdef dicomrle_frame frame = make_frame(
+    cdef dicomrle_frame frame = _checked_frame(
         rows, columns, samples_per_pixel, bytes_allocated, bytes_per_sample,
         big_endian, planar, sign_extend,
     )
-    cdef dicomrle_status status = dicomrle_check(&frame)
-    if status != DICOMRLE_OK:
-        raise _error(status)
+    cdef dicomrle_status status
     if src.shape[0] == 0:
         raise ValueError("the source buffer is shorter than the frame")
 
@@ -198,13 +213,10 @@ cdef class Workspace:
         size_t capacity=1,
     ):
         self._code = _isa_code(isa, scalar)
-        self._frame = make_frame(
+        self._frame = _checked_frame(
             rows, columns, samples_per_pixel, bytes_allocated, bytes_per_sample,
             big_endian, planar, sign_extend,
         )
-        cdef dicomrle_status status = dicomrle_check(&self._frame)
-        if status != DICOMRLE_OK:
-            raise _error(status)
         self._bound = dicomrle_encode_bound(&self._frame)
         if capacity == 0 or capacity > (<size_t>PY_SSIZE_T_MAX) // self._bound:
             raise ValueError(f"'capacity' must be between 1 and {PY_SSIZE_T_MAX // self._bound}")
