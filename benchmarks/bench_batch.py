@@ -45,6 +45,7 @@ from pydicom.uid import ExplicitVRLittleEndian, RLELossless
 import dicomrle
 from dicomrle._batch import usable_cores
 from dicomrle._dataset import write_dataset
+from frames import corpus_dirs
 
 MB = 1e6
 PYDICOM_3 = int(pydicom.__version__.split(".")[0]) >= 3
@@ -52,14 +53,7 @@ PYDICOM_3 = int(pydicom.__version__.split(".")[0]) >= 3
 
 def find(name: str) -> Path:
     """A file of pydicom's test files or of pydicom-data."""
-    folders = [Path(pydicom.__file__).parent / "data" / "test_files"]
-    try:
-        import data_store
-    except ImportError:
-        pass
-    else:
-        folders.append(Path(data_store.__file__).parent / "data")
-    for folder in folders:
+    for folder in corpus_dirs():
         if (folder / name).exists():
             return folder / name
     sys.exit(f"{name} not found: pip install pydicom-data (the bench extra)")
