@@ -130,13 +130,13 @@ def encode_in_order(
     count: int,
     threads: int,
     per_job: int,
-    workspace: Callable[[int], Workspace],
+    make_workspace: Callable[[int], Workspace],
     source: Callable[[int, int], Buffer],
 ) -> None:
     """Encode `count` frames into `writer`, `per_job` at a time.
 
     ``source(first, n)`` gives frames first .. first + n - 1, one after the
-    other; ``workspace(n)`` makes a workspace for n frames. Each of
+    other; ``make_workspace(n)`` makes a workspace for n frames. Each of
     `threads` threads takes the next job and a free workspace (there are
     two per thread) and encodes the job's frames there. A job whose
     predecessors all have their places takes its own in `writer` and is
@@ -151,13 +151,13 @@ def encode_in_order(
         return min(per_job, count - job * per_job)
 
     if threads == 1 or jobs == 1:
-        space = workspace(per_job)
+        space = make_workspace(per_job)
         for job in range(jobs):
             space.encode(source(job * per_job, frames_of(job)), frames_of(job))
             writer.write_frames(writer.reserve_frames(space), space)
         return
     workers = min(threads, jobs)
-    state = _InOrder(jobs, writer, [workspace(per_job) for _ in range(2 * workers)])
+    state = _InOrder(jobs, writer, [make_workspace(per_job) for _ in range(2 * workers)])
 
     def work() -> None:
         try:
