@@ -14,9 +14,11 @@ The slow pydicom routes run on all frames once, or on a subset of the
 frames scaled up to all of them: the table says which. The goals of issue 4
 (2 threads >= 1.8x one thread; the dataset path >= 20x pydicom with
 pylibjpeg-rle) are reported, not asserted. Thread scaling is shown next to
-the same machine's ceiling: the speed-up of N *processes* each running
+the same machine's ceilings: the speed-up of N *processes* each running
 ``dicomrle.compress`` on one thread on its share of the frames, which no
-thread pool can beat; on a shared or noisy machine the ceiling is below N.
+thread pool can beat, and that of N processes doing pure arithmetic, which
+tells what the cores themselves give; on a shared or noisy machine, or one
+whose virtual cores share physical ones, both are below N.
 """
 
 from __future__ import annotations
@@ -218,6 +220,34 @@ def process_ceiling(data: bytes, frames: int, workers: int, repeat: int) -> floa
     return times["serial"] / times["parallel"]
 
 
+def _arithmetic(_: object = None) -> int:
+    """About 0.1 s of arithmetic on a few registers: no memory traffic."""
+    x = 0
+    for i in range(2_000_000):
+        x ^= i * 7
+    return x
+
+
+def compute_ceiling(workers: int, repeat: int) -> float:
+    """Speed-up of `workers` processes each running ``_arithmetic`` over one
+    process running it once (in turns, best of `repeat` each): what the
+    machine's cores give work that shares nothing, not even memory
+    bandwidth. Below `workers` when the virtual cores share physical ones
+    or the host is busy."""
+    if workers < 2 or "fork" not in multiprocessing.get_all_start_methods():
+        return float("nan")
+    with multiprocessing.get_context("fork").Pool(workers) as pool:
+        pool.map(_arithmetic, range(workers), chunksize=1)  # warm up
+        times = best_interleaved(
+            {
+                "one": lambda: pool.map(_arithmetic, range(1), chunksize=1),
+                "all": lambda: pool.map(_arithmetic, range(workers), chunksize=1),
+            },
+            repeat,
+        )
+    return workers * times["one"] / times["all"]
+
+
 # ------------------------------------------------------------ benchmarks
 
 
@@ -280,6 +310,7 @@ def bench_dataset(args: argparse.Namespace, threads: int) -> dict:
         add(route, seconds, note)
 
     ceiling = process_ceiling(data, frames, threads, args.repeat)
+    arithmetic = compute_ceiling(threads, args.repeat)
     return {
         "frames": frames,
         "rows": 512,
@@ -289,6 +320,7 @@ def bench_dataset(args: argparse.Namespace, threads: int) -> dict:
         "bytes_out": size_out,
         "threads": threads,
         "process_ceiling": ceiling,
+        "compute_ceiling": arithmetic,
         "results": rows,
     }
 
@@ -450,7 +482,7 @@ def ratio(a: float | None, b: float | None) -> float | None:
 
 
 def times(value: float | None, digits: int = 1) -> str:
-    return "n/a" if value is None else f"{value:.{digits}f}x"
+    return "n/a" if value is None or math.isnan(value) else f"{value:.{digits}f}x"
 
 
 def report(results: dict) -> str:
@@ -497,6 +529,8 @@ def report(results: dict) -> str:
         + times(ratio(e1, en), 2),
         f"- this machine's ceiling, {n} processes over 1 (the same compress "
         "work split): " + times(d["process_ceiling"], 2),
+        f"- the ceiling for pure arithmetic, {n} processes over 1 (no memory "
+        "traffic, nothing shared): " + times(d.get("compute_ceiling"), 2),
         f"- dicomrle.compress with {n} threads reaches "
         + (
             f"{ratio(t1, tn) / d['process_ceiling']:.0%} of that ceiling"
