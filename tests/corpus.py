@@ -11,16 +11,18 @@ from pathlib import Path
 import pydicom
 from pydicom.uid import UncompressedTransferSyntaxes
 
+SINGLE_BIT = "Bits Allocated 1: only pylibjpeg-rle decodes it (tests/test_single_bit.py)"
+
 # Files the corpus leaves out, each for a reason of its own; the error
 # tests use some of them.
 EXCLUDED = {
     "MR_truncated.dcm": "Pixel Data shorter than the image (truncated)",
     "badVR.dcm": "Number of Frames is '1A'",
     "SC_ybr_full_422_uncompressed.dcm": "YBR_FULL_422 is subsampled",
-    "liver_1frame.dcm": "Bits Allocated 1",
-    "liver_expb_1frame.dcm": "Bits Allocated 1",
-    "liver.dcm": "Bits Allocated 1",
-    "liver_expb.dcm": "Bits Allocated 1",
+    "liver_1frame.dcm": SINGLE_BIT,
+    "liver_expb_1frame.dcm": SINGLE_BIT,
+    "liver.dcm": SINGLE_BIT,
+    "liver_expb.dcm": SINGLE_BIT,
 }
 
 

@@ -73,6 +73,8 @@ REPRESENTATIVE = [
     "rtdose.dcm",  # 32-bit, 15 frames; dciodvfy aborts on the source
     "rtdose_expb.dcm",  # 32-bit big-endian; the same
     "SC_rgb_32bit_2frame.dcm",  # 32-bit RGB; the same
+    "liver.dcm",  # Segmentation, Bits Allocated 1, 3 frames
+    "liver_expb.dcm",  # the same, big-endian
 ]
 
 

@@ -208,6 +208,19 @@ def _shape(arr: np.ndarray, samples_per_pixel: int | None) -> tuple[int, int, in
     return frames, rows, columns, samples
 
 
+def _single_bit(arr: np.ndarray, samples: int) -> np.ndarray:
+    """`arr` as one byte, 0 or 1, per pixel: single-bit RLE (PS3.5 G.2)."""
+    import numpy as np
+
+    if samples != 1:
+        raise ValueError(
+            f"Bits Allocated 1 needs 1 sample per pixel, not {samples} (PS3.5 Table 8.2.2-1)"
+        )
+    if arr.dtype.kind != "b" and arr.size and (arr.min() < 0 or arr.max() > 1):
+        raise ValueError("with 'bits_allocated' 1 every value must be 0 or 1")
+    return arr.astype(np.uint8, copy=False)
+
+
 def encode_array(
     arr: np.ndarray,
     *,
@@ -220,16 +233,19 @@ def encode_array(
     Parameters
     ----------
     arr : numpy.ndarray
-        Integer pixel data of any byte order and memory layout, shaped
-        (rows, columns), (frames, rows, columns), (rows, columns, samples)
-        or (frames, rows, columns, samples). A 3-D array is (frames, rows,
-        columns) unless `samples_per_pixel` is more than 1.
+        Integer or boolean pixel data of any byte order and memory layout,
+        shaped (rows, columns), (frames, rows, columns), (rows, columns,
+        samples) or (frames, rows, columns, samples). A 3-D array is
+        (frames, rows, columns) unless `samples_per_pixel` is more than 1.
     samples_per_pixel : int, optional
         Samples per pixel; by default taken from the shape as above.
     bits_allocated : int, optional
         8, 16, 32 or 64, at least the bits of the array's items (the
         default). Wider than the items, each sample is zero-extended, or
-        sign-extended for signed dtypes.
+        sign-extended for signed dtypes. 1 (the default for booleans) for
+        single-bit monochrome data, one value of 0 or 1 per pixel, not
+        packed: each pixel becomes one byte of the frame's one segment
+        (PS3.5 G.2).
     threads : int, optional
         Threads to encode with; by default the cores this process may use.
 
@@ -256,18 +272,23 @@ def encode_array(
 
     if not isinstance(arr, np.ndarray):
         raise TypeError(f"'arr' must be a numpy.ndarray, not {type(arr).__name__}")
-    if arr.dtype.kind not in "iu":
-        raise TypeError(f"'arr' must hold integers, not {arr.dtype}")
+    if arr.dtype.kind not in "iub":
+        raise TypeError(f"'arr' must hold integers or booleans, not {arr.dtype}")
     threads = check_threads(threads)
     frames, rows, columns, samples = _shape(arr, samples_per_pixel)
     for name, size in (("rows", rows), ("columns", columns)):
         if not 1 <= size <= MAX_DIMENSION:
             raise ValueError(f"'{name}' must be between 1 and {MAX_DIMENSION}, not {size}")
-    itemsize = arr.dtype.itemsize
     if bits_allocated is None:
-        bits_allocated = 8 * itemsize
+        bits_allocated = 1 if arr.dtype.kind == "b" else 8 * arr.dtype.itemsize
     else:
-        bits_allocated = _choice("bits_allocated", bits_allocated, BITS_ALLOCATED)
+        bits_allocated = _choice("bits_allocated", bits_allocated, (1, *BITS_ALLOCATED))
+    if bits_allocated == 1:
+        arr = _single_bit(arr, samples)
+        bits_allocated = 8
+    elif arr.dtype.kind == "b":
+        raise ValueError("a boolean array is single-bit data: 'bits_allocated' must be 1")
+    itemsize = arr.dtype.itemsize
     if bits_allocated < 8 * itemsize:
         raise ValueError(
             f"'bits_allocated' ({bits_allocated}) is smaller than the "

@@ -16,12 +16,19 @@ from dicomrle._batch import (
 from dicomrle._frame import as_bytes_view, check_frame, workspace
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
+
+    import numpy as np
     from pydicom.dataset import Dataset
+
+    from dicomrle._frame import Buffer
 
 # PS3.5 8.2.2: RLE Lossless keeps every sample of every pixel; subsampled
 # YBR data cannot be stored as it stands.
 SUBSAMPLED = ("YBR_FULL_422", "YBR_PARTIAL_422", "YBR_PARTIAL_420")
 REQUIRED = ("Rows", "Columns", "BitsAllocated")
+# PS3.5 Table 8.2.2-1: single-bit RLE Lossless is for these only.
+SINGLE_BIT_PHOTOMETRIC = ("MONOCHROME1", "MONOCHROME2")
 
 
 class NotEncodable(ValueError):
@@ -42,8 +49,29 @@ class Plan:
     planar: int
 
     @property
+    def kernel_bits(self) -> int:
+        """The bits per sample the kernel encodes: 8 for single-bit data,
+        whose pixels each take a byte (PS3.5 G.2, Padded Composite Pixel
+        Code)."""
+        return 8 if self.bits_allocated == 1 else self.bits_allocated
+
+    @property
     def frame_length(self) -> int:
-        return self.rows * self.columns * self.samples * self.bits_allocated // 8
+        """The bytes of one frame as the kernel takes it."""
+        return self.rows * self.columns * self.samples * self.kernel_bits // 8
+
+    @property
+    def stored_length(self) -> int:
+        """The bytes the Pixel Data must hold for all frames."""
+        return -(-self.rows * self.columns * self.samples * self.bits_allocated
+                 * self.frames // 8)
+
+    def source(self) -> Callable[[int, int], Buffer]:
+        """``source(first, n)``: frames first .. first + n - 1 as the kernel
+        takes them, one after the other."""
+        if self.bits_allocated == 1:
+            return functools.partial(_unpacked_frames, self.data, self.rows * self.columns)
+        return functools.partial(_frames_of, self.data, self.frame_length)
 
 
 def _int(ds: Dataset, keyword: str, default: int | None = None) -> int:
@@ -107,31 +135,47 @@ def plan(ds: Dataset) -> Plan:
     if frames < 1:
         raise ValueError(f"Number of Frames must be at least 1, not {frames}")
     planar = _int(ds, "PlanarConfiguration", 0) if samples > 1 else 0
+    if bits == 1:
+        _check_single_bit(samples, photometric)
     check_frame(
         rows=rows,
         columns=columns,
         samples_per_pixel=samples,
-        bits_allocated=bits,
+        bits_allocated=8 if bits == 1 else bits,
         planar_configuration=planar,
     )
 
     data = as_bytes_view(ds.PixelData)
     big_endian = not syntax.is_little_endian
-    if big_endian and bits == 8 and ds["PixelData"].VR == "OW":
-        # PS3.5 7.3: 8-bit samples in OW are swapped in 16-bit words.
+    if big_endian and bits in (1, 8) and ds["PixelData"].VR == "OW":
+        # PS3.5 7.3: bytes and bits in OW are swapped in 16-bit words.
         import numpy as np
 
         even = data.nbytes - data.nbytes % 2
         data = memoryview(np.frombuffer(data[:even], "<u2").byteswap()).cast("B")
 
     result = Plan(data, frames, rows, columns, samples, bits, big_endian, planar)
-    if data.nbytes < result.frame_length * frames:
+    if data.nbytes < result.stored_length:
         raise ValueError(
             f"the Pixel Data holds {data.nbytes} bytes, but {frames} frames of "
             f"{rows} x {columns} x {samples} samples of {bits} bits need "
-            f"{result.frame_length * frames}"
+            f"{result.stored_length}"
         )
     return result
+
+
+def _check_single_bit(samples: int, photometric: str) -> None:
+    """Refuse single-bit data that PS3.5 Table 8.2.2-1 does not allow."""
+    if samples != 1:
+        raise ValueError(
+            f"Bits Allocated 1 needs Samples per Pixel 1, not {samples} "
+            "(PS3.5 Table 8.2.2-1)"
+        )
+    if photometric and photometric not in SINGLE_BIT_PHOTOMETRIC:
+        raise ValueError(
+            "RLE Lossless with Bits Allocated 1 is for MONOCHROME1 and "
+            f"MONOCHROME2, not {photometric} (PS3.5 Table 8.2.2-1)"
+        )
 
 
 # Binary values whose words pydicom keeps as raw bytes: converting a
@@ -157,6 +201,18 @@ def _frames_of(data: memoryview, length: int, first: int, count: int) -> memoryv
     return data[first * length : (first + count) * length]
 
 
+def _unpacked_frames(data: memoryview, pixels: int, first: int, count: int) -> np.ndarray:
+    """Frames first .. first + count - 1 of single-bit `data`, frames of
+    `pixels` pixels, one byte (0 or 1) per pixel. Frames are not padded to
+    whole bytes; pixel k is bit k % 8 of byte k // 8 (PS3.5 8.1.1, D.2)."""
+    import numpy as np
+
+    start, end = first * pixels, (first + count) * pixels
+    packed = np.frombuffer(data[start // 8 : -(-end // 8)], np.uint8)
+    bits = np.unpackbits(packed, bitorder="little")
+    return bits[start % 8 : start % 8 + end - start]
+
+
 def compress(
     ds: Dataset,
     *,
@@ -167,7 +223,9 @@ def compress(
 
     The contract of pydicom's ``Dataset.compress`` for RLE Lossless, and
     right where pydicom's path is not: big-endian datasets, Planar
-    Configuration 1, and Bits Allocated 32 and 64. Frames are encoded by C
+    Configuration 1, Bits Allocated 32 and 64, and Bits Allocated 1
+    (monochrome only, PS3.5 Table 8.2.2-1: each pixel becomes one byte of
+    one segment, PS3.5 G.2). Frames are encoded by C
     without the GIL on `threads` threads, each of which copies its frames
     straight to their places in the one encapsulated value, so the memory
     used is about the input plus the output. The SOP Instance UID is
@@ -216,10 +274,9 @@ def compress(
     threads = check_threads(threads)
     p = plan(ds)
     length = p.frame_length
-    bound = _rle.encode_bound(p.rows, p.columns, p.samples, p.bits_allocated // 8)
+    bound = _rle.encode_bound(p.rows, p.columns, p.samples, p.kernel_bits // 8)
     writer = Encapsulator(p.frames, bound)
 
-    data = p.data
     threads = useful_threads(length, p.frames, threads)
     encode_in_order(
         writer,
@@ -231,17 +288,17 @@ def compress(
             rows=p.rows,
             columns=p.columns,
             samples_per_pixel=p.samples,
-            bits_allocated=p.bits_allocated,
+            bits_allocated=p.kernel_bits,
             byteorder=">" if p.big_endian else "<",
             planar_configuration=p.planar,
         ),
-        functools.partial(_frames_of, data, length),
+        p.source(),
     )
     extended = bool(encapsulate_ext) or writer.needs_extended()
     value, offsets, lengths = writer.finish(extended)
     if p.big_endian:
         _swap_words(ds)
-    del writer, p, data
+    del writer, p
     ds.PixelData = value
     element = ds["PixelData"]
     element.VR = VR.OB
