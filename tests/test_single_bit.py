@@ -262,6 +262,7 @@ def test_dicomrle_output_refused_by_dcmtk_and_gdcm_today(tmp_path):
             [require_tool(tool[0]), *tool[1:], str(path), str(out)],
             capture_output=True,
             text=True,
+            check=False,
         )
         made = out.exists() and out.stat().st_size > 0
         assert result.returncode != 0 or not made, f"{tool[0]} decodes it now"

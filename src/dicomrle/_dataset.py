@@ -63,8 +63,8 @@ class Plan:
     @property
     def stored_length(self) -> int:
         """The bytes the Pixel Data must hold for all frames."""
-        return -(-self.rows * self.columns * self.samples * self.bits_allocated
-                 * self.frames // 8)
+        samples = self.rows * self.columns * self.samples * self.frames
+        return -(-samples * self.bits_allocated // 8)
 
     def source(self) -> Callable[[int, int], Buffer]:
         """``source(first, n)``: frames first .. first + n - 1 as the kernel
