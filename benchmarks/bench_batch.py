@@ -14,7 +14,8 @@ The slow pydicom routes run on all frames once, or on a subset of the
 frames scaled up to all of them: the table says which. The goals of issue 4
 (2 threads >= 1.8x one thread; the dataset path >= 20x pydicom with
 pylibjpeg-rle) are reported, not asserted. Thread scaling is shown next to
-the same machine's ceilings: the speed-up of N *processes* each running
+the same machine's ceilings, timed in turns with the dicomrle rows so that
+they see the machine as it was: the speed-up of N *processes* each running
 ``dicomrle.compress`` on one thread on its share of the frames, which no
 thread pool can beat, and that of N processes doing pure arithmetic, which
 tells what the cores themselves give; on a shared or noisy machine, or one
@@ -24,10 +25,12 @@ whose virtual cores share physical ones, both are below N.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import io
 import json
 import math
 import multiprocessing
+import multiprocessing.pool
 import os
 import platform
 import shutil
@@ -198,28 +201,6 @@ def _compress_part(bounds: tuple[int, int]) -> None:
     dicomrle.compress(dataset(data, hi - lo), threads=1)
 
 
-def process_ceiling(data: bytes, frames: int, workers: int, repeat: int) -> float:
-    """Speed-up of `workers` processes, each running ``dicomrle.compress``
-    on one thread on its share of the frames, over one process doing all of
-    them (run in turns, best of `repeat` each): the same work as the
-    dataset rows, split where threads share nothing, so the most a pool of
-    `workers` threads can reach on this machine at that moment."""
-    if workers < 2 or "fork" not in multiprocessing.get_all_start_methods():
-        return float("nan")
-    _SHARED["data"] = data
-    parts = [(i * frames // workers, (i + 1) * frames // workers) for i in range(workers)]
-    with multiprocessing.get_context("fork").Pool(workers) as pool:
-        pool.map(_compress_part, parts, chunksize=1)  # warm up
-        times = best_interleaved(
-            {
-                "serial": lambda: _compress_part((0, frames)),
-                "parallel": lambda: pool.map(_compress_part, parts, chunksize=1),
-            },
-            repeat,
-        )
-    return times["serial"] / times["parallel"]
-
-
 def _arithmetic(_: object = None) -> int:
     """About 0.1 s of arithmetic on a few registers: no memory traffic."""
     x = 0
@@ -228,24 +209,29 @@ def _arithmetic(_: object = None) -> int:
     return x
 
 
-def compute_ceiling(workers: int, repeat: int) -> float:
-    """Speed-up of `workers` processes each running ``_arithmetic`` over one
-    process running it once (in turns, best of `repeat` each): what the
-    machine's cores give work that shares nothing, not even memory
-    bandwidth. Below `workers` when the virtual cores share physical ones
-    or the host is busy."""
-    if workers < 2 or "fork" not in multiprocessing.get_all_start_methods():
-        return float("nan")
-    with multiprocessing.get_context("fork").Pool(workers) as pool:
-        pool.map(_arithmetic, range(workers), chunksize=1)  # warm up
-        times = best_interleaved(
-            {
-                "one": lambda: pool.map(_arithmetic, range(1), chunksize=1),
-                "all": lambda: pool.map(_arithmetic, range(workers), chunksize=1),
-            },
-            repeat,
-        )
-    return workers * times["one"] / times["all"]
+SPLIT = "ceiling: the same work, {n} processes of 1 thread"
+ARITHMETIC_ONE = "ceiling: arithmetic, 1 process"
+ARITHMETIC_ALL = "ceiling: arithmetic, {n} processes"
+
+
+def ceiling_routes(
+    pool: multiprocessing.pool.Pool, frames: int, workers: int
+) -> dict[str, Callable[[], object]]:
+    """Timings that show what the machine gives `workers` cores at that
+    moment, run in turns with the dicomrle rows: the same compress work
+    split over `workers` processes of one thread each, where threads share
+    nothing (against the threads=1 row, the most a pool of threads can
+    reach), and arithmetic on 1 and on `workers` processes, which shares
+    not even memory (below `workers` when the virtual cores share physical
+    ones or the host is busy)."""
+    parts = [(i * frames // workers, (i + 1) * frames // workers) for i in range(workers)]
+    return {
+        SPLIT.format(n=workers): lambda: pool.map(_compress_part, parts, chunksize=1),
+        ARITHMETIC_ONE: lambda: pool.map(_arithmetic, range(1), chunksize=1),
+        ARITHMETIC_ALL.format(n=workers): lambda: pool.map(
+            _arithmetic, range(workers), chunksize=1
+        ),
+    }
 
 
 # ------------------------------------------------------------ benchmarks
@@ -282,7 +268,17 @@ def bench_dataset(args: argparse.Namespace, threads: int) -> dict:
         funcs[f"dicomrle.encode_array threads={t}"] = lambda t=t: dicomrle.encode_array(
             stack, threads=t
         )
-    for route, seconds in best_interleaved(funcs, args.repeat).items():
+    _SHARED["data"] = data
+    with contextlib.ExitStack() as resources:
+        if threads > 1 and "fork" in multiprocessing.get_all_start_methods():
+            pool = resources.enter_context(multiprocessing.get_context("fork").Pool(threads))
+            funcs.update(ceiling_routes(pool, frames, threads))
+            pool.map(_arithmetic, range(threads), chunksize=1)  # start the workers
+        timed = best_interleaved(funcs, args.repeat)
+    split = timed.pop(SPLIT.format(n=threads), math.nan)
+    arithmetic_one = timed.pop(ARITHMETIC_ONE, math.nan)
+    arithmetic_all = timed.pop(ARITHMETIC_ALL.format(n=threads), math.nan)
+    for route, seconds in timed.items():
         add(route, seconds, note)
 
     # pydicom's Dataset.compress: slow, so once, and on a subset if asked.
@@ -309,8 +305,8 @@ def bench_dataset(args: argparse.Namespace, threads: int) -> dict:
             raise AssertionError(f"{route} did not compress")
         add(route, seconds, note)
 
-    ceiling = process_ceiling(data, frames, threads, args.repeat)
-    arithmetic = compute_ceiling(threads, args.repeat)
+    ceiling = timed["dicomrle.compress threads=1"] / split
+    arithmetic = threads * arithmetic_one / arithmetic_all
     return {
         "frames": frames,
         "rows": 512,
