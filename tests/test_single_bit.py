@@ -228,13 +228,42 @@ def test_encode_array_bool_and_integers():
         assert dicomrle.encode_array(bits.astype(dtype), bits_allocated=1) == frames
 
 
+@settings(max_examples=60, deadline=None)
+@given(bits=bit_frames(), junk=st.binary(max_size=3))
+def test_encode_frame_takes_packed_frames(bits, junk):
+    frame = bits[0]
+    rows, columns = frame.shape
+    packed = np.packbits(frame.reshape(-1), bitorder="little").tobytes()
+    out = dicomrle.encode_frame(
+        packed + junk, rows=rows, columns=columns, samples_per_pixel=1,
+        bits_allocated=np.int64(1),
+    )
+    np.testing.assert_array_equal(decode_frame(out, rows, columns), frame)
+    assert out == dicomrle.encode_array(frame.astype(bool))[0]
+
+
+@pytest.mark.parametrize(
+    ("src", "options", "message"),
+    [
+        (bytes(1), {"rows": 3, "columns": 3}, "holds 1 bytes, .* needs 2"),
+        (bytes(2), {"samples_per_pixel": 3}, "Samples per Pixel 1, not 3"),
+        (bytes(2), {"rows": 0}, "'rows' must be between 1 and 65535"),
+    ],
+    ids=["short", "three-samples", "no-rows"],
+)
+def test_encode_frame_errors(src, options, message):
+    kwargs = {"rows": 2, "columns": 2, "samples_per_pixel": 1, "bits_allocated": 1}
+    with pytest.raises(ValueError, match=message):
+        dicomrle.encode_frame(src, **{**kwargs, **options})
+
+
 @pytest.mark.parametrize(
     ("arr", "options", "message"),
     [
         (np.array([[0, 2]]), {"bits_allocated": 1}, "0 or 1"),
         (np.array([[0, -1]]), {"bits_allocated": 1}, "0 or 1"),
         (np.zeros((2, 2), bool), {"bits_allocated": 8}, "must be 1"),
-        (np.zeros((2, 2, 3), bool), {"samples_per_pixel": 3}, "1 sample per pixel, not 3"),
+        (np.zeros((2, 2, 3), bool), {"samples_per_pixel": 3}, "Samples per Pixel 1, not 3"),
     ],
     ids=["two", "negative", "bool-as-8", "three-samples"],
 )

@@ -16,6 +16,7 @@ from dicomrle._frame import (
     MAX_DIMENSION,
     _choice,
     as_bytes_view,
+    check_single_bit,
     encode,
     workspace,
 )
@@ -212,10 +213,7 @@ def _single_bit(arr: np.ndarray, samples: int) -> np.ndarray:
     """`arr` as one byte, 0 or 1, per pixel: single-bit RLE (PS3.5 G.2)."""
     import numpy as np
 
-    if samples != 1:
-        raise ValueError(
-            f"Bits Allocated 1 needs 1 sample per pixel, not {samples} (PS3.5 Table 8.2.2-1)"
-        )
+    check_single_bit(samples)
     if arr.dtype.kind != "b" and arr.size and (arr.min() < 0 or arr.max() > 1):
         raise ValueError("with 'bits_allocated' 1 every value must be 0 or 1")
     return arr.astype(np.uint8, copy=False)

@@ -13,7 +13,13 @@ from dicomrle._batch import (
     frames_per_job,
     useful_threads,
 )
-from dicomrle._frame import as_bytes_view, check_frame, workspace
+from dicomrle._frame import (
+    as_bytes_view,
+    check_frame,
+    check_single_bit,
+    unpack_bits,
+    workspace,
+)
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -166,11 +172,7 @@ def plan(ds: Dataset) -> Plan:
 
 def _check_single_bit(samples: int, photometric: str) -> None:
     """Refuse single-bit data that PS3.5 Table 8.2.2-1 does not allow."""
-    if samples != 1:
-        raise ValueError(
-            f"Bits Allocated 1 needs Samples per Pixel 1, not {samples} "
-            "(PS3.5 Table 8.2.2-1)"
-        )
+    check_single_bit(samples)
     if photometric and photometric not in SINGLE_BIT_PHOTOMETRIC:
         raise ValueError(
             "RLE Lossless with Bits Allocated 1 is for MONOCHROME1 and "
@@ -202,15 +204,9 @@ def _frames_of(data: memoryview, length: int, first: int, count: int) -> memoryv
 
 
 def _unpacked_frames(data: memoryview, pixels: int, first: int, count: int) -> np.ndarray:
-    """Frames first .. first + count - 1 of single-bit `data`, frames of
-    `pixels` pixels, one byte (0 or 1) per pixel. Frames are not padded to
-    whole bytes; pixel k is bit k % 8 of byte k // 8 (PS3.5 8.1.1, D.2)."""
-    import numpy as np
-
-    start, end = first * pixels, (first + count) * pixels
-    packed = np.frombuffer(data[start // 8 : -(-end // 8)], np.uint8)
-    bits = np.unpackbits(packed, bitorder="little")
-    return bits[start % 8 : start % 8 + end - start]
+    """Frames first .. first + count - 1 of single-bit `data`, one byte per
+    pixel; frames of `pixels` pixels follow one another unpadded."""
+    return unpack_bits(data, first * pixels, count * pixels)
 
 
 def compress(

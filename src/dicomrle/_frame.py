@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING
 from dicomrle import _rle
 
 if TYPE_CHECKING:  # collections.abc.Buffer is new in Python 3.12
+    import numpy as np
     from typing_extensions import Buffer
 
 MAX_SEGMENTS = 15
@@ -197,6 +198,52 @@ def workspace(
     )
 
 
+def _is_one(value: object) -> bool:
+    if isinstance(value, bool):
+        return False
+    try:
+        return operator.index(value) == 1
+    except TypeError:
+        return False
+
+
+def check_single_bit(samples_per_pixel: object) -> None:
+    """Refuse single-bit data of more than one sample per pixel."""
+    if samples_per_pixel != 1:
+        raise ValueError(
+            "Bits Allocated 1 needs Samples per Pixel 1, not "
+            f"{samples_per_pixel!r} (PS3.5 Table 8.2.2-1)"
+        )
+
+
+def unpack_single_bit(
+    src: Buffer, rows: int, columns: int, samples_per_pixel: int
+) -> np.ndarray:
+    """One byte, 0 or 1, per pixel of a packed single-bit frame."""
+    check_single_bit(samples_per_pixel)
+    rows = _positive("rows", rows, MAX_DIMENSION)
+    columns = _positive("columns", columns, MAX_DIMENSION)
+    view = as_bytes_view(src)
+    pixels = rows * columns
+    needed = -(-pixels // 8)
+    if view.nbytes < needed:
+        raise ValueError(
+            f"'src' holds {view.nbytes} bytes, but a single-bit frame of "
+            f"{rows} rows x {columns} columns needs {needed}"
+        )
+    return unpack_bits(view, 0, pixels)
+
+
+def unpack_bits(data: memoryview, start: int, count: int) -> np.ndarray:
+    """Bits `start` to `start` + `count` - 1 of `data`, one byte (0 or 1)
+    each; bit k is bit k % 8 of byte k // 8 (PS3.5 8.1.1, D.2)."""
+    import numpy as np
+
+    end = start + count
+    packed = np.frombuffer(data[start // 8 : -(-end // 8)], np.uint8)
+    return np.unpackbits(packed, bitorder="little")[start % 8 : start % 8 + count]
+
+
 def encode_frame(
     src: Buffer,
     *,
@@ -213,14 +260,18 @@ def encode_frame(
     ----------
     src : bytes-like
         The frame's pixel data, C-contiguous, ``bits_allocated // 8`` bytes
-        per sample. Bytes past the end of the frame are ignored.
+        per sample; for `bits_allocated` 1, packed as DICOM stores it, pixel
+        k in bit k % 8 of byte k // 8. Bytes past the end of the frame are
+        ignored.
     rows, columns : int
         The frame's size, 1 to 65535 each.
     samples_per_pixel : int
         Samples per pixel, e.g. 1 for greyscale or 3 for RGB.
     bits_allocated : int
-        8, 16, 32 or 64; ``samples_per_pixel * bits_allocated / 8`` must be
-        15 or less, the number of segments RLE Lossless allows.
+        1 (monochrome only), 8, 16, 32 or 64; ``samples_per_pixel *
+        bits_allocated / 8`` must be 15 or less, the number of segments RLE
+        Lossless allows. A single-bit pixel becomes one byte, 0 or 1, of the
+        frame's one segment (PS3.5 G.2).
     byteorder : {"<", ">"}
         The byte order of the samples in `src`.
     planar_configuration : {0, 1}
@@ -249,6 +300,9 @@ def encode_frame(
     >>> frame[64:]
     b'\\xfd\\x00\\xfd\\x00'
     """
+    if _is_one(bits_allocated):
+        src = unpack_single_bit(src, rows, columns, samples_per_pixel)
+        bits_allocated = 8
     return encode(
         src,
         rows=rows,
