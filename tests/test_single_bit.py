@@ -27,6 +27,7 @@ from pydicom.uid import ExplicitVRBigEndian, ExplicitVRLittleEndian, RLELossless
 import dicomrle
 from corpus import find
 from decoders import PYDICOM_3, decode_file_pydicom, require, require_tool
+from dicomrle import plugin
 from dicomrle._dataset import write_dataset
 from dicomrle._files import WRITTEN, compress_file
 
@@ -255,6 +256,60 @@ def test_encode_frame_errors(src, options, message):
     kwargs = {"rows": 2, "columns": 2, "samples_per_pixel": 1, "bits_allocated": 1}
     with pytest.raises(ValueError, match=message):
         dicomrle.encode_frame(src, **{**kwargs, **options})
+
+
+PLUGIN_OPTIONS = {
+    "rows": 7,
+    "columns": 13,
+    "samples_per_pixel": 1,
+    "bits_allocated": 1,
+    "bits_stored": 1,
+    "pixel_representation": 0,
+    "photometric_interpretation": "MONOCHROME2",
+    "number_of_frames": 1,
+}
+
+
+def plugin_frames() -> tuple[np.ndarray, dict[str, bytes]]:
+    """A 7 x 13 single-bit frame as the plugin may be given it."""
+    bits = np.random.default_rng(2).integers(0, 2, (7, 13), dtype=np.uint8)
+    packed = np.packbits(bits.reshape(-1), bitorder="little").tobytes()
+    return bits, {
+        "packed": packed,
+        "packed and padded": packed + b"\x00",
+        "one byte a pixel": bits.tobytes(),
+        "one byte a pixel and padded": bits.tobytes() + b"\x00",
+    }
+
+
+def test_plugin_pydicom_2_call():
+    bits, sources = plugin_frames()
+    for name, src in sources.items():
+        out = plugin.encode_pixel_data(src, **PLUGIN_OPTIONS)
+        np.testing.assert_array_equal(decode_frame(out, 7, 13), bits, err_msg=name)
+
+
+@pytest.mark.skipif(not PYDICOM_3, reason="pydicom 3's EncodeRunner")
+def test_plugin_pydicom_3_runner():
+    from pydicom.pixels.encoders.base import EncodeRunner
+
+    bits, sources = plugin_frames()
+    for name, src in sources.items():
+        runner = EncodeRunner(RLELossless)
+        runner.set_options(**PLUGIN_OPTIONS)
+        runner.set_source(src)
+        out = plugin.encode_pixel_data(src, runner)
+        np.testing.assert_array_equal(decode_frame(out, 7, 13), bits, err_msg=name)
+
+
+@pytest.mark.parametrize(
+    ("src", "message"),
+    [(bytes(11), "holds 11 bytes, .* needs 12"), (b"\x02" * 91, "other than 0 and 1")],
+    ids=["short", "not-bits"],
+)
+def test_plugin_errors(src, message):
+    with pytest.raises(ValueError, match=message):
+        plugin.encode_pixel_data(src, **PLUGIN_OPTIONS)
 
 
 @pytest.mark.parametrize(

@@ -234,6 +234,30 @@ def unpack_single_bit(
     return unpack_bits(view, 0, pixels)
 
 
+def single_bit_frame(
+    src: Buffer, rows: int, columns: int, samples_per_pixel: int
+) -> Buffer:
+    """A single-bit frame as one byte (0 or 1) per pixel; `src` holds it
+    packed, as stored, or already so: shorter than one byte per pixel, or
+    exactly the packed length, means packed."""
+    import numpy as np
+
+    check_single_bit(samples_per_pixel)
+    view = as_bytes_view(src)
+    pixels = _positive("rows", rows, MAX_DIMENSION) * _positive(
+        "columns", columns, MAX_DIMENSION
+    )
+    if view.nbytes < pixels or view.nbytes == -(-pixels // 8):
+        return unpack_single_bit(view, rows, columns, samples_per_pixel)
+    unpacked = np.frombuffer(view, np.uint8, count=pixels)
+    if unpacked.max() > 1:
+        raise ValueError(
+            f"'src' holds a single-bit frame of {pixels} pixels, one byte "
+            "each, but with values other than 0 and 1"
+        )
+    return unpacked
+
+
 def unpack_bits(data: memoryview, start: int, count: int) -> np.ndarray:
     """Bits `start` to `start` + `count` - 1 of `data`, one byte (0 or 1)
     each; bit k is bit k % 8 of byte k // 8 (PS3.5 8.1.1, D.2)."""

@@ -35,7 +35,8 @@ def encode_pixel_data(src: bytes, runner: Any = None, **kwargs: Any) -> bytes:
         container that holds Bits Stored (1, 2, 4 or 8 bytes), which may be
         narrower than Bits Allocated; the container size follows from the
         length of `src`, and the frame still gets Bits Allocated / 8
-        segments per sample.
+        segments per sample. A single-bit frame (Bits Allocated 1) may come
+        packed, as stored, or one byte (0 or 1) per pixel: the length tells.
     runner : pydicom.pixels.encoders.base.EncodeRunner, optional
         Given by pydicom 3.x; its options describe `src`.
     **kwargs
@@ -48,7 +49,7 @@ def encode_pixel_data(src: bytes, runner: Any = None, **kwargs: Any) -> bytes:
     bytes
         The encoded frame.
     """
-    from dicomrle._frame import encode
+    from dicomrle._frame import encode, single_bit_frame
 
     # Read only: the runner's own options mapping, not a copy.
     opts = runner.options if runner is not None else kwargs
@@ -65,6 +66,9 @@ def encode_pixel_data(src: bytes, runner: Any = None, **kwargs: Any) -> bytes:
     columns = opts["columns"]
     samples = opts["samples_per_pixel"]
     bits_allocated = opts["bits_allocated"]
+    if bits_allocated == 1 and not isinstance(bits_allocated, bool):
+        src = single_bit_frame(src, rows, columns, samples)
+        bits_allocated = 8
     planar = opts.get("planar_configuration", 0) if samples > 1 else 0
     # pydicom 3 turns an ndarray into pixel-interleaved bytes, whatever the
     # dataset's Planar Configuration says.
