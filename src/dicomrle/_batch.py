@@ -16,6 +16,7 @@ from dicomrle._frame import (
     MAX_DIMENSION,
     _choice,
     as_bytes_view,
+    check_bit_values,
     check_single_bit,
     encode,
     workspace,
@@ -214,8 +215,7 @@ def _single_bit(arr: np.ndarray, samples: int) -> np.ndarray:
     import numpy as np
 
     check_single_bit(samples)
-    if arr.dtype.kind != "b" and arr.size and (arr.min() < 0 or arr.max() > 1):
-        raise ValueError("with 'bits_allocated' 1 every value must be 0 or 1")
+    check_bit_values(arr)
     return arr.astype(np.uint8, copy=False)
 
 

@@ -250,12 +250,17 @@ def single_bit_frame(
     if view.nbytes < pixels or view.nbytes == -(-pixels // 8):
         return unpack_single_bit(view, rows, columns, samples_per_pixel)
     unpacked = np.frombuffer(view, np.uint8, count=pixels)
-    if unpacked.max() > 1:
-        raise ValueError(
-            f"'src' holds a single-bit frame of {pixels} pixels, one byte "
-            "each, but with values other than 0 and 1"
-        )
+    check_bit_values(unpacked)
     return unpacked
+
+
+def check_bit_values(arr: np.ndarray) -> None:
+    """Refuse single-bit data, one value per pixel, of values but 0 and 1."""
+    if arr.dtype.kind != "b" and arr.size and (arr.min() < 0 or arr.max() > 1):
+        raise ValueError(
+            "single-bit data holds values other than 0 and 1: every value "
+            "must be 0 or 1"
+        )
 
 
 def unpack_bits(data: memoryview, start: int, count: int) -> np.ndarray:

@@ -49,7 +49,7 @@ def encode_pixel_data(src: bytes, runner: Any = None, **kwargs: Any) -> bytes:
     bytes
         The encoded frame.
     """
-    from dicomrle._frame import encode, single_bit_frame
+    from dicomrle._frame import _is_one, encode, single_bit_frame
 
     # Read only: the runner's own options mapping, not a copy.
     opts = runner.options if runner is not None else kwargs
@@ -66,7 +66,7 @@ def encode_pixel_data(src: bytes, runner: Any = None, **kwargs: Any) -> bytes:
     columns = opts["columns"]
     samples = opts["samples_per_pixel"]
     bits_allocated = opts["bits_allocated"]
-    if bits_allocated == 1 and not isinstance(bits_allocated, bool):
+    if _is_one(bits_allocated):
         src = single_bit_frame(src, rows, columns, samples)
         bits_allocated = 8
     planar = opts.get("planar_configuration", 0) if samples > 1 else 0
