@@ -525,14 +525,14 @@ def report(results: dict) -> str:
         + times(ratio(e1, en), 2),
         f"- this machine's ceiling, {n} processes over 1 (the same compress "
         "work split): " + times(d["process_ceiling"], 2),
-        f"- the ceiling for pure arithmetic, {n} processes over 1 (no memory "
-        "traffic, nothing shared): " + times(d.get("compute_ceiling"), 2),
         f"- dicomrle.compress with {n} threads reaches "
         + (
             f"{ratio(t1, tn) / d['process_ceiling']:.0%} of that ceiling"
             if ratio(t1, tn) and d["process_ceiling"] == d["process_ceiling"]
             else "-"
         ),
+        f"- the ceiling for pure arithmetic, {n} processes over 1 (no memory "
+        "traffic, nothing shared): " + times(d.get("compute_ceiling"), 2),
         f"- dicomrle.compress ({n} threads) vs pydicom + pylibjpeg-rle: "
         + verdict(ratio(lib, tn), 20),
         "- dicomrle.compress (1 thread) vs pydicom + pylibjpeg-rle: "
