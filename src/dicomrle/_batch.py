@@ -82,7 +82,9 @@ class _InOrder:
     """Jobs (runs of frames) taken in order, encoded in any order in a pool
     of workspaces, and given their places in the output in order."""
 
-    def __init__(self, jobs: int, writer: Encapsulator, spaces: list[Workspace]) -> None:
+    def __init__(
+        self, jobs: int, writer: Encapsulator, spaces: list[Workspace]
+    ) -> None:
         self.jobs = jobs
         self.writer = writer
         self.free = spaces
@@ -159,7 +161,9 @@ def encode_in_order(
             writer.write_frames(writer.reserve_frames(space), space)
         return
     workers = min(threads, jobs)
-    state = _InOrder(jobs, writer, [make_workspace(per_job) for _ in range(2 * workers)])
+    state = _InOrder(
+        jobs, writer, [make_workspace(per_job) for _ in range(2 * workers)]
+    )
 
     def work() -> None:
         try:
@@ -276,7 +280,9 @@ def encode_array(
     frames, rows, columns, samples = _shape(arr, samples_per_pixel)
     for name, size in (("rows", rows), ("columns", columns)):
         if not 1 <= size <= MAX_DIMENSION:
-            raise ValueError(f"'{name}' must be between 1 and {MAX_DIMENSION}, not {size}")
+            raise ValueError(
+                f"'{name}' must be between 1 and {MAX_DIMENSION}, not {size}"
+            )
     if bits_allocated is None:
         bits_allocated = 1 if arr.dtype.kind == "b" else 8 * arr.dtype.itemsize
     else:
@@ -285,7 +291,9 @@ def encode_array(
         arr = _single_bit(arr, samples)
         bits_allocated = 8
     elif arr.dtype.kind == "b":
-        raise ValueError("a boolean array is single-bit data: 'bits_allocated' must be 1")
+        raise ValueError(
+            "a boolean array is single-bit data: 'bits_allocated' must be 1"
+        )
     itemsize = arr.dtype.itemsize
     if bits_allocated < 8 * itemsize:
         raise ValueError(

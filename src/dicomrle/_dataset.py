@@ -76,7 +76,9 @@ class Plan:
         """``source(first, n)``: frames first .. first + n - 1 as the kernel
         takes them, one after the other."""
         if self.bits_allocated == 1:
-            return functools.partial(_unpacked_frames, self.data, self.rows * self.columns)
+            return functools.partial(
+                _unpacked_frames, self.data, self.rows * self.columns
+            )
         return functools.partial(_frames_of, self.data, self.frame_length)
 
 
@@ -203,7 +205,9 @@ def _frames_of(data: memoryview, length: int, first: int, count: int) -> memoryv
     return data[first * length : (first + count) * length]
 
 
-def _unpacked_frames(data: memoryview, pixels: int, first: int, count: int) -> np.ndarray:
+def _unpacked_frames(
+    data: memoryview, pixels: int, first: int, count: int
+) -> np.ndarray:
     """Frames first .. first + count - 1 of single-bit `data`, one byte per
     pixel; frames of `pixels` pixels follow one another unpadded."""
     return unpack_bits(data, first * pixels, count * pixels)

@@ -74,7 +74,12 @@ def compress_file(
     def result(status: str, reason: str = "", size_out: int = 0) -> FileResult:
         size_in = src.stat().st_size if src.is_file() else 0
         return FileResult(
-            str(src), str(dst), status, reason, size_in, size_out,
+            str(src),
+            str(dst),
+            status,
+            reason,
+            size_in,
+            size_out,
             time.perf_counter() - start,
         )
 
@@ -104,7 +109,7 @@ def compress_file(
         return result(WRITTEN, size_out=dst.stat().st_size)
     except NotEncodable as exc:
         return result(SKIPPED, str(exc))
-    except Exception as exc:  # one bad file must not stop the batch
+    except Exception as exc:  # noqa: BLE001 - one bad file must not stop the batch
         return result(FAILED, f"{type(exc).__name__}: {exc}")
     finally:
         if tmp is not None:
@@ -122,8 +127,10 @@ def _files_under(folder: Path, recursive: bool) -> Iterator[Path]:
 
 
 def plan_outputs(
-    paths: Iterable[str | os.PathLike[str]], outdir: str | os.PathLike[str],
-    *, recursive: bool = False,
+    paths: Iterable[str | os.PathLike[str]],
+    outdir: str | os.PathLike[str],
+    *,
+    recursive: bool = False,
 ) -> list[tuple[Path, Path]]:
     """Return (input, output) pairs: a file goes to ``outdir/name``, the files
     of a folder to the same relative paths under `outdir`.

@@ -159,8 +159,14 @@ def encode(
     with the sign when `sign_extend` is true.
     """
     args = _kernel_args(
-        rows, columns, samples_per_pixel, bits_allocated, byteorder,
-        planar_configuration, bytes_per_sample, sign_extend,
+        rows,
+        columns,
+        samples_per_pixel,
+        bits_allocated,
+        byteorder,
+        planar_configuration,
+        bytes_per_sample,
+        sign_extend,
     )
     rows, columns, samples_per_pixel, _, bytes_per_sample = args[:5]
     view = as_bytes_view(src)
@@ -191,8 +197,14 @@ def workspace(
     thread at a time)."""
     return _rle.Workspace(
         *_kernel_args(
-            rows, columns, samples_per_pixel, bits_allocated, byteorder,
-            planar_configuration, bytes_per_sample, sign_extend,
+            rows,
+            columns,
+            samples_per_pixel,
+            bits_allocated,
+            byteorder,
+            planar_configuration,
+            bytes_per_sample,
+            sign_extend,
         ),
         capacity=capacity,
     )

@@ -97,9 +97,10 @@ def _compress(args: argparse.Namespace) -> int:
             if r.status == WRITTEN:
                 bytes_in += r.bytes_in
                 bytes_out += r.bytes_out
+                ratio = r.bytes_in / max(r.bytes_out, 1)
                 line = (
                     f"{r.src}: {_mb(r.bytes_in)} -> {_mb(r.bytes_out)} "
-                    f"({r.bytes_in / max(r.bytes_out, 1):.2f}x) in {r.seconds * 1000:.1f} ms"
+                    f"({ratio:.2f}x) in {r.seconds * 1000:.1f} ms"
                 )
             else:
                 problems.append(r)
@@ -137,7 +138,9 @@ def _jobs(text: str) -> int:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the ``dicomrle`` command; return its exit code."""
-    parser = argparse.ArgumentParser(prog="dicomrle", description="DICOM RLE Lossless encoder")
+    parser = argparse.ArgumentParser(
+        prog="dicomrle", description="DICOM RLE Lossless encoder"
+    )
     commands = parser.add_subparsers(dest="command", required=True)
     compress = commands.add_parser(
         "compress",
@@ -149,19 +152,34 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     compress.add_argument("paths", nargs="*", type=Path, metavar="PATH")
     compress.add_argument(
-        "-o", "--output", type=Path, default=Path("dicomrle-output"), metavar="OUTDIR",
+        "-o",
+        "--output",
+        type=Path,
+        default=Path("dicomrle-output"),
+        metavar="OUTDIR",
         help="folder for the copies (default: ./dicomrle-output)",
     )
     compress.add_argument(
-        "-j", "--jobs", type=_jobs, default=usable_cores(), metavar="N",
+        "-j",
+        "--jobs",
+        type=_jobs,
+        default=usable_cores(),
+        metavar="N",
         help="files encoded at once, or threads for a single file "
         "(default: the usable cores)",
     )
-    compress.add_argument("-r", "--recursive", action="store_true",
-                          help="descend into sub-folders")
-    compress.add_argument("--verify", action="store_true",
-                          help="decode each copy and compare it with its source before keeping it")
-    compress.add_argument("--overwrite", action="store_true",
-                          help="replace existing outputs (default: skip them)")
+    compress.add_argument(
+        "-r", "--recursive", action="store_true", help="descend into sub-folders"
+    )
+    compress.add_argument(
+        "--verify",
+        action="store_true",
+        help="decode each copy and compare it with its source before keeping it",
+    )
+    compress.add_argument(
+        "--overwrite",
+        action="store_true",
+        help="replace existing outputs (default: skip them)",
+    )
     args = parser.parse_args(argv)
     return _compress(args)

@@ -64,7 +64,9 @@ def compress_bag(
     """
     import dask.bag as db
 
-    pairs = [(str(s), str(d)) for s, d in plan_outputs(paths, outdir, recursive=recursive)]
+    pairs = [
+        (str(s), str(d)) for s, d in plan_outputs(paths, outdir, recursive=recursive)
+    ]
     kwargs = {} if npartitions is None else {"npartitions": npartitions}
     return db.from_sequence(pairs, **kwargs).map(
         _compress_pair, overwrite=overwrite, verify=verify, threads=threads

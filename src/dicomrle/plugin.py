@@ -103,8 +103,9 @@ def _container_size(length: int, samples: int, bits_allocated: int) -> int | Non
     size, remainder = divmod(length, samples)
     if remainder == 0 and size in sizes:
         return size
-    allowed = ", ".join(map(str, sizes[:-1])) + f" or {sizes[-1]}" if len(sizes) > 1 else "1"
+    allowed = (
+        ", ".join(map(str, sizes[:-1])) + f" or {sizes[-1]}" if len(sizes) > 1 else "1"
+    )
     raise ValueError(
-        f"'src' holds {length} bytes, which is not {samples} samples of "
-        f"{allowed} bytes"
+        f"'src' holds {length} bytes, which is not {samples} samples of {allowed} bytes"
     )
