@@ -36,6 +36,7 @@ import platform
 import shutil
 import subprocess
 import sys
+import sysconfig
 import tempfile
 import time
 import warnings
@@ -375,9 +376,8 @@ def bench_folder(args: argparse.Namespace, threads: int, work: Path) -> dict:
     paths = make_folder(src, args.files)
     size_in = sum(p.stat().st_size for p in paths)
     rows: list[dict] = []
-    cli = shutil.which(
-        "dicomrle", path=str(Path(sys.executable).parent)
-    ) or shutil.which("dicomrle")
+    # The command of this interpreter's installation, not one on PATH.
+    cli = str(Path(sysconfig.get_path("scripts")) / "dicomrle")
 
     def add(route: str, seconds: float, note: str) -> None:
         rows.append({"route": route, "seconds": seconds, "note": note})

@@ -12,6 +12,7 @@ import os
 import shutil
 import subprocess
 import sys
+import sysconfig
 from pathlib import Path
 
 import numpy as np
@@ -29,6 +30,14 @@ def require(ok: bool, what: str) -> None:
     if CI:
         pytest.fail(f"{what} is missing, and CI installs it")
     pytest.skip(f"{what} is not installed")
+
+
+def console_script(name: str = "dicomrle") -> str:
+    """The console script `name` installed for the interpreter running the
+    tests, never one that happens to be on PATH."""
+    path = Path(sysconfig.get_path("scripts")) / name
+    require(path.is_file(), f"the {name} console script of {sys.executable}")
+    return str(path)
 
 
 def require_tool(name: str) -> str:

@@ -16,7 +16,7 @@ import pytest
 from pydicom.data import get_testdata_file
 from pydicom.uid import RLELossless
 
-from decoders import require
+from decoders import console_script
 from dicomrle import cli
 
 # pydicom warns about an invalid UID in rtdose.dcm, one of its examples.
@@ -102,8 +102,7 @@ def test_compressed_input_is_skipped(tmp_path, capsys):
 
 def test_console_script(inputs, tmp_path):
     """The installed command: one good file written, one failure, exit 1."""
-    script = shutil.which("dicomrle")
-    require(script is not None, "the dicomrle console script")
+    script = console_script()
     good, bad = inputs / "CT_small.dcm", inputs / "MR_truncated.dcm"
     before = digest(good), digest(bad)
     out = tmp_path / "out"

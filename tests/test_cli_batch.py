@@ -25,14 +25,8 @@ from pydicom.uid import RLELossless
 
 import dicomrle
 from corpus import find
-from decoders import require_tool
+from decoders import console_script
 from dicomrle._dataset import write_dataset
-
-
-def console_script() -> str:
-    """The installed ``dicomrle`` of this interpreter's environment."""
-    beside = Path(sys.executable).parent / "dicomrle"
-    return str(beside) if beside.exists() else require_tool("dicomrle")
 
 
 def run(*args: object, timeout: float = 120, **kwargs) -> subprocess.CompletedProcess:

@@ -9,7 +9,7 @@ import sys
 import threading
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
-from typing import TYPE_CHECKING, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from dicomrle._frame import (
     BITS_ALLOCATED,
@@ -304,7 +304,7 @@ def encode_array(
         arr.dtype.byteorder == "=" and sys.byteorder == "big"
     )
     stack = arr.reshape(frames, rows, columns, samples)
-    kernel = {
+    kernel: dict[str, Any] = {
         "rows": rows,
         "columns": columns,
         "samples_per_pixel": samples,

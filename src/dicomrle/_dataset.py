@@ -5,7 +5,7 @@ from __future__ import annotations
 import functools
 import struct
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, BinaryIO
 
 from dicomrle._batch import (
     check_threads,
@@ -160,7 +160,7 @@ def plan(ds: Dataset) -> Plan:
         import numpy as np
 
         even = data.nbytes - data.nbytes % 2
-        data = memoryview(np.frombuffer(data[:even], "<u2").byteswap()).cast("B")
+        data = as_bytes_view(np.frombuffer(data[:even], "<u2").byteswap())
 
     result = Plan(data, frames, rows, columns, samples, bits, big_endian, planar)
     if data.nbytes < result.stored_length:
@@ -317,7 +317,7 @@ def compress(
     return ds
 
 
-def write_dataset(fp: object, ds: Dataset) -> None:
+def write_dataset(fp: BinaryIO, ds: Dataset) -> None:
     """Write `ds` as a DICOM file (preamble and file meta) with pydicom 2.4 or 3."""
     import pydicom
 

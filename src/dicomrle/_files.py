@@ -100,7 +100,7 @@ def compress_file(
         with open(tmp, "xb") as f:
             write_dataset(f, ds)
         del ds
-        if verify:
+        if expected is not None:
             decoded = pydicom.dcmread(tmp).pixel_array
             if not np.array_equal(decoded, expected):
                 return result(FAILED, "verification failed: decoded pixels differ")

@@ -3,20 +3,26 @@
 from __future__ import annotations
 
 import operator
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from dicomrle import _rle
 
 if TYPE_CHECKING:  # collections.abc.Buffer is new in Python 3.12
+    from typing import TypeAlias
+
     import numpy as np
-    from typing_extensions import Buffer
+    from typing_extensions import Buffer as _Buffer
+
+    # Any bytes-like object; numpy's stubs make ndarray a Buffer only on
+    # Python 3.12 and newer.
+    Buffer: TypeAlias = "_Buffer | np.ndarray"
 
 MAX_SEGMENTS = 15
 MAX_DIMENSION = 65535  # Rows and Columns are US (PS3.3 C.7.6.3.1)
 BITS_ALLOCATED = (8, 16, 32, 64)
 
 
-def _positive(name: str, value: object, maximum: int) -> int:
+def _positive(name: str, value: Any, maximum: int) -> int:
     if isinstance(value, bool):
         raise TypeError(f"'{name}' must be an int, not bool")
     try:
@@ -30,7 +36,7 @@ def _positive(name: str, value: object, maximum: int) -> int:
     return number
 
 
-def _choice(name: str, value: object, allowed: tuple[int, ...]) -> int:
+def _choice(name: str, value: Any, allowed: tuple[int, ...]) -> int:
     text = ", ".join(map(str, allowed[:-1])) + f" or {allowed[-1]}"
     try:
         number = None if isinstance(value, bool) else operator.index(value)
@@ -210,7 +216,7 @@ def workspace(
     )
 
 
-def _is_one(value: object) -> bool:
+def _is_one(value: Any) -> bool:
     if isinstance(value, bool):
         return False
     try:

@@ -2,15 +2,19 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 PLUGIN = ("dicomrle.plugin", "encode_pixel_data")
 
 
-def _rle_encoder():  # type: ignore[no-untyped-def]
+def _rle_encoder() -> Any:
+    import importlib
+
     try:
-        from pydicom.pixels.encoders import RLELosslessEncoder  # pydicom 3.x
+        module = importlib.import_module("pydicom.pixels.encoders")  # pydicom 3.x
     except ImportError:
-        from pydicom.encoders import RLELosslessEncoder  # pydicom 2.x
-    return RLELosslessEncoder
+        module = importlib.import_module("pydicom.encoders")  # pydicom 2.x
+    return module.RLELosslessEncoder
 
 
 def register(label: str = "dicomrle") -> None:

@@ -6,9 +6,12 @@ pydicom 3.x calls ``encode_pixel_data(src, runner)``; pydicom 2.x calls
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from pydicom.uid import UID, RLELossless
+
+if TYPE_CHECKING:
+    from dicomrle._frame import Buffer
 
 ENCODER_DEPENDENCIES = {RLELossless: ("dicomrle",)}
 REQUIRED = ("rows", "columns", "samples_per_pixel", "bits_allocated")
@@ -25,7 +28,7 @@ def is_available(uid: str) -> bool:
     return True
 
 
-def encode_pixel_data(src: bytes, runner: Any = None, **kwargs: Any) -> bytes:
+def encode_pixel_data(src: Buffer, runner: Any = None, **kwargs: Any) -> bytes:
     """Return one frame of `src` encoded as RLE Lossless.
 
     Parameters
@@ -49,7 +52,7 @@ def encode_pixel_data(src: bytes, runner: Any = None, **kwargs: Any) -> bytes:
     bytes
         The encoded frame.
     """
-    from dicomrle._frame import _is_one, encode, single_bit_frame
+    from dicomrle._frame import _is_one, as_bytes_view, encode, single_bit_frame
 
     # Read only: the runner's own options mapping, not a copy.
     opts = runner.options if runner is not None else kwargs
@@ -83,7 +86,7 @@ def encode_pixel_data(src: bytes, runner: Any = None, **kwargs: Any) -> bytes:
         byteorder=opts.get("byteorder") or "<",
         planar_configuration=planar,
         bytes_per_sample=_container_size(
-            len(src), rows * columns * samples, bits_allocated
+            as_bytes_view(src).nbytes, rows * columns * samples, bits_allocated
         ),
         sign_extend=opts.get("pixel_representation", 0) == 1,
     )
