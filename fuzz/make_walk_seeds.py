@@ -30,12 +30,17 @@ def element(tag: int, vr: bytes, value: bytes) -> bytes:
 
 def undefined_sequence(tag: int, items: list[bytes]) -> bytes:
     body = b"".join(
-        struct.pack("<HHI", 0xFFFE, 0xE000, 0xFFFFFFFF) + item
-        + struct.pack("<HHI", 0xFFFE, 0xE00D, 0) for item in items
+        struct.pack("<HHI", 0xFFFE, 0xE000, 0xFFFFFFFF)
+        + item
+        + struct.pack("<HHI", 0xFFFE, 0xE00D, 0)
+        for item in items
     )
     head = struct.pack("<HH", tag >> 16, tag & 0xFFFF) + b"SQ"
-    return head + struct.pack("<HI", 0, 0xFFFFFFFF) + body + struct.pack(
-        "<HHI", 0xFFFE, 0xE0DD, 0
+    return (
+        head
+        + struct.pack("<HI", 0, 0xFFFFFFFF)
+        + body
+        + struct.pack("<HHI", 0xFFFE, 0xE0DD, 0)
     )
 
 
@@ -53,7 +58,8 @@ def synthetic() -> list[bytes]:
     meta = element(0x00020000, b"UL", struct.pack("<I", len(meta))) + meta
     head = bytes(128) + b"DICM" + meta
     inner = element(0x00100010, b"PN", b"A^B ")
-    nested = undefined_sequence(0x00081140, [inner, defined_sequence(0x00081150, [inner])])
+    deeper = defined_sequence(0x00081150, [inner])
+    nested = undefined_sequence(0x00081140, [inner, deeper])
     image = (
         element(0x00280002, b"US", struct.pack("<H", 1))
         + element(0x00280004, b"CS", b"MONOCHROME2 ")
@@ -78,7 +84,7 @@ def shrunk(data: bytes) -> bytes | None:
     status, info = _walk.walk_file(data, len(data))
     if status != _walk.OK:
         return data[:MAX_SEED] if len(data) > 132 else None
-    header, offset, length, vr = info["PixelData"]
+    _, offset, length, _ = info["PixelData"]
     keep = min(length, PIXEL_BYTES)
     head = bytearray(data[:offset])
     struct.pack_into("<I", head, offset - 4, keep)

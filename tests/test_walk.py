@@ -32,7 +32,9 @@ META = {
 
 
 def corpus_files() -> list:
-    return [p for folder in _folders() for p in sorted(folder.rglob("*")) if p.is_file()]
+    return [
+        p for folder in _folders() for p in sorted(folder.rglob("*")) if p.is_file()
+    ]
 
 
 FILES = corpus_files()
@@ -177,7 +179,10 @@ def test_corrupted_copies(path):
     set it does not know, say) that the walker rightly does not read."""
     data = path.read_bytes()
     status, info = walk(data)
-    start, end = info["meta_end"], min(info["after_pixel"], info["meta_end"] + (1 << 16))
+    start, end = (
+        info["meta_end"],
+        min(info["after_pixel"], info["meta_end"] + (1 << 16)),
+    )
     values = opaque_values(data, start)
     rng = random.Random(path.name)
     for _ in range(40):
@@ -291,7 +296,11 @@ def test_group_two_in_the_dataset_is_out_of_order():
 
 
 def test_other_syntaxes_are_refused():
-    for uid in (b"1.2.840.10008.1.2\0", b"1.2.840.10008.1.2.2\0", b"1.2.840.10008.1.2.1.99"):
+    for uid in (
+        b"1.2.840.10008.1.2\0",
+        b"1.2.840.10008.1.2.2\0",
+        b"1.2.840.10008.1.2.1.99",
+    ):
         assert walk(part10(IMAGE + PIXELS, uid))[0] == STATUS["syntax"]
 
 
