@@ -106,7 +106,15 @@ def compress_file(
         return result(FAILED, "the output is the input")
     tmp = None
     try:
-        tmp, route = _byte_route(src, dst, check_threads(threads), cancel)
+        with open(src, "rb") as f:
+            plan = _stream.plan(f.fileno(), os.fstat(f.fileno()).st_size)
+            if isinstance(plan, _stream.Plan):
+                route = "bytes"
+                tmp = _write_bytes(
+                    plan, f.fileno(), dst, check_threads(threads), cancel
+                )
+            else:
+                route = f"pydicom ({plan.reason})"
         if tmp is not None:
             if verify and not _same_pixels(src, tmp):
                 return result(FAILED, "verification failed: decoded pixels differ")
@@ -155,27 +163,26 @@ def compress_file(
             tmp.unlink(missing_ok=True)
 
 
-def _byte_route(
-    src: Path, dst: Path, threads: int, cancel: threading.Event | None
-) -> tuple[Path | None, str]:
-    """Write `src` to a temporary file beside `dst` by the byte route;
-    return it and "bytes", or None and why the pydicom route must do it."""
-    with open(src, "rb") as f:
-        size = os.fstat(f.fileno()).st_size
-        plan = _stream.plan(f.fileno(), size)
-        if isinstance(plan, _stream.Fallback):
-            return None, f"pydicom ({plan.reason})"
-        dst.parent.mkdir(parents=True, exist_ok=True)
-        tmp = _temporary(dst)
-        fd = os.open(tmp, os.O_RDWR | os.O_CREAT | os.O_EXCL | O_CLOEXEC, 0o666)
-        try:
-            _stream.write(plan, f.fileno(), fd, threads=threads, cancel=cancel)
-        except BaseException:
-            os.close(fd)
-            tmp.unlink(missing_ok=True)
-            raise
+def _write_bytes(
+    plan: _stream.Plan,
+    src: int,
+    dst: Path,
+    threads: int,
+    cancel: threading.Event | None,
+) -> Path:
+    """Write `plan` from `src` to a temporary file beside `dst`; return it.
+    On any error the temporary file is removed."""
+    dst.parent.mkdir(parents=True, exist_ok=True)
+    tmp = _temporary(dst)
+    fd = os.open(tmp, os.O_RDWR | os.O_CREAT | os.O_EXCL | O_CLOEXEC, 0o666)
+    try:
+        _stream.write(plan, src, fd, threads=threads, cancel=cancel)
+    except BaseException:
         os.close(fd)
-        return tmp, "bytes"
+        tmp.unlink(missing_ok=True)
+        raise
+    os.close(fd)
+    return tmp
 
 
 def _same_pixels(a: Path, b: Path) -> bool:

@@ -65,6 +65,7 @@ class Plan:
     meta_end: int
     pixel_header: int
     pixel_offset: int
+    planar: int  # the source's Planar Configuration
     planar_offset: int | None  # where to write 1 in Planar Configuration
     rows: int
     columns: int
@@ -183,6 +184,7 @@ def plan(fd: int, size: int) -> Plan | Fallback:
         meta_end=info["meta_end"],
         pixel_header=pixel_header,
         pixel_offset=pixel_offset,
+        planar=planar if samples > 1 and planar else 0,
         planar_offset=planar_offset,
         rows=rows,
         columns=columns,
@@ -314,6 +316,7 @@ def write(
             columns=p.columns,
             samples_per_pixel=p.samples,
             bits_allocated=p.bits_allocated,
+            planar_configuration=p.planar,
         ),
         source,
     )
