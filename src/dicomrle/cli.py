@@ -9,7 +9,7 @@ import sys
 import threading
 import time
 from collections import Counter
-from collections.abc import Iterator, Sequence
+from collections.abc import Generator, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from pathlib import Path
 
@@ -53,15 +53,23 @@ def _run(
     pairs: list[tuple[Path, Path]],
     jobs: int,
     cancel: threading.Event,
-    **options: bool,
-) -> Iterator[FileResult]:
+    overwrite: bool,
+    verify: bool,
+) -> Generator[FileResult, None, None]:
     """Yield each file's result as it completes. Closing the iterator (or an
     interrupt) sets `cancel`: files under way stop and leave nothing, and
     files not started are not tried."""
     if jobs == 1 or len(pairs) == 1:
         # One file at a time, its frames on `jobs` threads.
         for src, dst in pairs:
-            yield compress_file(src, dst, threads=jobs, cancel=cancel, **options)
+            yield compress_file(
+                src,
+                dst,
+                threads=jobs,
+                cancel=cancel,
+                overwrite=overwrite,
+                verify=verify,
+            )
         return
     # Files on `jobs` threads: the byte route reads, encodes and writes
     # without the GIL, and no worker process has to start.
@@ -76,7 +84,12 @@ def _run(
                         break
                     running.add(
                         pool.submit(
-                            compress_file, *pair, threads=1, cancel=cancel, **options
+                            compress_file,
+                            *pair,
+                            threads=1,
+                            cancel=cancel,
+                            overwrite=overwrite,
+                            verify=verify,
                         )
                     )
                 if not running:
