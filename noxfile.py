@@ -40,6 +40,7 @@ def bench(session: nox.Session) -> None:
     session.install(".[bench]", "pydicom==3.0.*", "imagecodecs", "pytest", "pytest-benchmark")
     session.run("python", "benchmarks/compare.py", "--quick")
     session.run("python", "benchmarks/bench_batch.py", "--quick")
+    session.run("python", "benchmarks/bench_files.py", "--quick")
     session.run("python", "-m", "pytest", "benchmarks", "-q", "--benchmark-disable")
 
 

@@ -29,6 +29,10 @@ if (($#)) && [[ $1 == -- ]]; then
 fi
 extra=("$@")
 
+# The element walker (fuzz_walk.c) gets a third of the time, after the kernel.
+walk_seconds=$((seconds / 3))
+seconds=$((seconds - walk_seconds))
+
 work=${FUZZ_WORK:-$repo/build/fuzz}
 python=${PYTHON:-python3}
 
@@ -99,3 +103,39 @@ if ((rc != 0)) || ((after > before)); then
     exit 1
 fi
 echo "== clean: ${execs:-?} executions in $seconds s, corpus $(find "$work/corpus" -type f | wc -l) inputs"
+
+# --- the element walker: csrc/dcm_walk.c -----------------------------------
+walk_bin=$work/fuzz_walk
+walk_work=$work/walk
+mkdir -p "$walk_work/corpus" "$walk_work/artifacts"
+echo "== building $walk_bin"
+# shellcheck disable=SC2086
+"$clang" -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all \
+    -O1 -g -std=c99 -Wall -Wextra ${FUZZ_CFLAGS:-} \
+    -I"$repo/csrc" "$repo/fuzz/fuzz_walk.c" "$repo/csrc/dcm_walk.c" -o "$walk_bin"
+rm -rf "$walk_work/seeds"
+"$python" "$repo/fuzz/make_walk_seeds.py" "$walk_work/seeds"
+if ((walk_seconds == 0)); then
+    exit 0
+fi
+log=$walk_work/fuzz.log
+before=$(find "$walk_work/artifacts" -type f | wc -l)
+echo "== fuzzing the walker for $walk_seconds s (log: $log)"
+set +e
+ASAN_OPTIONS=${ASAN_OPTIONS:-abort_on_error=1:detect_leaks=1} \
+UBSAN_OPTIONS=${UBSAN_OPTIONS:-halt_on_error=1:print_stacktrace=1} \
+    "$walk_bin" -max_total_time="$walk_seconds" -print_final_stats=1 \
+    -max_len=8192 -timeout=20 -rss_limit_mb=2048 \
+    -artifact_prefix="$walk_work/artifacts/" "${extra[@]}" \
+    "$walk_work/corpus" "$walk_work/seeds" >"$log" 2>&1
+rc=$?
+set -e
+grep -E '^stat::' "$log" || true
+after=$(find "$walk_work/artifacts" -type f | wc -l)
+if ((rc != 0)) || ((after > before)); then
+    echo "== FAILED (walker): exit code $rc; the report:" >&2
+    grep -E -A 20 'fuzz_walk: |ERROR: |runtime error' "$log" | head -n 60 >&2 || tail -n 60 "$log" >&2
+    grep -E 'Test unit written to' "$log" >&2 || true
+    exit 1
+fi
+echo "== walker clean: $(awk '/^stat::number_of_executed_units:/ { print $2 }' "$log") executions in $walk_seconds s"

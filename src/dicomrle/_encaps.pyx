@@ -197,3 +197,183 @@ cdef class Encapsulator:
         self._base = NULL
         DICOMRLE_BYTES_RESIZE(out, <Py_ssize_t>size)
         return out, offsets, lengths
+
+
+cdef extern from "<sys/uio.h>" nogil:
+    cdef struct iovec:
+        void *iov_base
+        size_t iov_len
+    ssize_t pwritev(int fd, const iovec *iov, int iovcnt, long long offset)
+
+cdef extern from "<errno.h>" nogil:
+    int errno
+    int EINTR
+
+# Iovecs a pwritev() call takes at most (POSIX guarantees 16; Linux 1024).
+cdef int IOV_BATCH = 1024
+cdef uint8_t ZERO_PAD[1]
+
+
+cdef int pwrite_all(int fd, iovec *iov, int count, size_t offset) noexcept nogil:
+    """Write every byte of `iov` at `offset`, resuming after short writes;
+    return 0 or an errno."""
+    cdef ssize_t done
+    cdef int batch
+    while count > 0:
+        batch = count if count < IOV_BATCH else IOV_BATCH
+        done = pwritev(fd, iov, batch, <long long>offset)
+        if done < 0:
+            if errno == EINTR:
+                continue
+            return errno
+        offset += <size_t>done
+        while count > 0 and <size_t>done >= iov[0].iov_len:
+            done -= iov[0].iov_len
+            iov += 1
+            count -= 1
+        if count > 0:
+            iov[0].iov_base = <uint8_t *>iov[0].iov_base + done
+            iov[0].iov_len -= <size_t>done
+    return 0
+
+
+cdef class FileEncapsulator:
+    """The items of an encapsulated Pixel Data value written into a file.
+
+    Like ``Encapsulator``, but each frame's item (header, frame, pad byte)
+    goes straight to the file `fd` with ``pwritev``, without the GIL, at
+    `start` plus its offset: memory holds the frames being encoded only.
+    The Basic Offset Table and everything around the items are the
+    caller's to write.
+
+    Parameters
+    ----------
+    fd : int
+        A file open for writing.
+    start : int
+        The file offset of the first frame's item.
+    count : int
+        The number of frames.
+    frame_bound : int
+        The largest encoded frame ``reserve_frames`` may be given.
+    """
+
+    cdef int _fd
+    cdef size_t _file_start
+    cdef size_t *_offsets
+    cdef size_t *_lengths
+    cdef uint8_t *_written
+    cdef size_t _count
+    cdef size_t _reserved
+    cdef size_t _bound
+    cdef size_t _end
+
+    def __cinit__(self, int fd, size_t start, size_t count, size_t frame_bound):
+        if count == 0:
+            raise ValueError("'count' must be at least 1")
+        if frame_bound == 0 or frame_bound > MAX_ITEM:
+            raise ValueError(f"'frame_bound' must be between 1 and {MAX_ITEM}")
+        self._offsets = <size_t *>malloc(count * sizeof(size_t))
+        self._lengths = <size_t *>malloc(count * sizeof(size_t))
+        self._written = <uint8_t *>calloc(count, 1)
+        if self._offsets == NULL or self._lengths == NULL or self._written == NULL:
+            raise MemoryError()
+        self._fd = fd
+        self._file_start = start
+        self._count = count
+        self._bound = frame_bound
+
+    def __dealloc__(self):
+        free(self._offsets)
+        free(self._lengths)
+        free(self._written)
+
+    def reserve_frames(self, Workspace space not None) -> int:
+        """Give the frames of `space`'s last encode their places, in order;
+        return the index of the first."""
+        if space._count == 0:
+            raise ValueError("the workspace holds no frames")
+        if space._count > self._count - self._reserved:
+            raise IndexError(f"only {self._count - self._reserved} frames are left to reserve")
+        cdef size_t i, length
+        cdef size_t first = self._reserved
+        for i in range(space._count):
+            length = space._lengths[i]
+            if length == 0 or length > self._bound:
+                raise ValueError(f"a frame must hold 1 to {self._bound} bytes, not {length}")
+            self._offsets[self._reserved] = self._end
+            self._lengths[self._reserved] = length
+            self._reserved += 1
+            self._end += ITEM_HEADER + length + length % 2
+        return first
+
+    def write_frames(self, size_t first, Workspace space not None) -> None:
+        """Write the items of `space`'s last encode to the places reserved
+        for frames `first`, `first` + 1, ...
+
+        Raises
+        ------
+        OSError
+            If the file cannot be written (a full disk, say).
+        """
+        cdef size_t i, length
+        cdef size_t count = space._count
+        if first > self._reserved or count > self._reserved - first:
+            raise IndexError(f"frames {first} to {first + count - 1} have no place yet")
+        for i in range(count):
+            if self._written[first + i]:
+                raise ValueError(f"frame {first + i} is already written")
+            if space._lengths[i] != self._lengths[first + i]:
+                raise ValueError(f"frame {first + i} does not have its reserved length")
+        cdef uint8_t *headers = <uint8_t *>malloc(count * ITEM_HEADER)
+        cdef iovec *iov = <iovec *>malloc(3 * count * sizeof(iovec))
+        cdef int n = 0
+        cdef int error = 0
+        if headers == NULL or iov == NULL:
+            free(headers)
+            free(iov)
+            raise MemoryError()
+        with nogil:
+            for i in range(count):
+                length = self._lengths[first + i]
+                put_item(headers + i * ITEM_HEADER, length + length % 2)
+                iov[n].iov_base = headers + i * ITEM_HEADER
+                iov[n].iov_len = ITEM_HEADER
+                iov[n + 1].iov_base = space._dst + i * space._bound
+                iov[n + 1].iov_len = length
+                n += 2
+                if length % 2:
+                    iov[n].iov_base = ZERO_PAD
+                    iov[n].iov_len = 1
+                    n += 1
+            error = pwrite_all(
+                self._fd, iov, n, self._file_start + self._offsets[first]
+            )
+        free(headers)
+        free(iov)
+        if error:
+            raise OSError(error, os_strerror(error))
+        for i in range(count):
+            self._written[first + i] = 1
+
+    def needs_extended(self) -> bool:
+        """True if the Basic Offset Table cannot hold the last frame's offset."""
+        return self._reserved > 0 and self._offsets[self._reserved - 1] > MAX_OFFSET
+
+    def finish(self):
+        """Return ``(data_length, offsets, lengths)`` once every frame is
+        written: the bytes of the items, each item's offset from the first,
+        and each item's value length (even)."""
+        cdef size_t i
+        for i in range(self._count):
+            if not self._written[i]:
+                raise RuntimeError(f"frame {i} of {self._count} is not written")
+        offsets = [self._offsets[i] for i in range(self._count)]
+        lengths = [self._lengths[i] + self._lengths[i] % 2 for i in range(self._count)]
+        return self._end, offsets, lengths
+
+
+def os_strerror(int code) -> str:
+    import os
+
+    return os.strerror(code)

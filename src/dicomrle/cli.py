@@ -1,14 +1,16 @@
 """Command line: ``dicomrle compress PATH... -o OUTDIR [-j N] [--recursive]
-[--verify] [--overwrite]``."""
+[--verify] [--overwrite] [--verbose]``."""
 
 from __future__ import annotations
 
 import argparse
+import errno
 import sys
+import threading
 import time
 from collections import Counter
-from collections.abc import Iterator, Sequence
-from concurrent.futures import ProcessPoolExecutor, as_completed
+from collections.abc import Generator, Sequence
+from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from pathlib import Path
 
 from dicomrle._batch import usable_cores
@@ -48,33 +50,55 @@ def _mb(n: float) -> str:
 
 
 def _run(
-    pairs: list[tuple[Path, Path]], jobs: int, overwrite: bool, verify: bool
-) -> Iterator[FileResult]:
-    """Yield each file's result as it completes."""
-    options = {"overwrite": overwrite, "verify": verify}
+    pairs: list[tuple[Path, Path]],
+    jobs: int,
+    cancel: threading.Event,
+    overwrite: bool,
+    verify: bool,
+) -> Generator[FileResult, None, None]:
+    """Yield each file's result as it completes. Closing the iterator (or an
+    interrupt) sets `cancel`: files under way stop and leave nothing, and
+    files not started are not tried."""
     if jobs == 1 or len(pairs) == 1:
-        # One file at a time in this process, its frames on `jobs` threads.
+        # One file at a time, its frames on `jobs` threads.
         for src, dst in pairs:
-            yield compress_file(src, dst, threads=jobs, **options)
+            yield compress_file(
+                src,
+                dst,
+                threads=jobs,
+                cancel=cancel,
+                overwrite=overwrite,
+                verify=verify,
+            )
         return
-    # Loaded once here, pydicom (about 0.4 s to import) comes with every
-    # worker that the pool forks, instead of being imported by each.
-    import pydicom  # noqa: F401
-
-    import dicomrle._dataset  # noqa: F401
-
-    with ProcessPoolExecutor(max_workers=min(jobs, len(pairs))) as pool:
-        futures = [
-            pool.submit(compress_file, src, dst, threads=1, **options)
-            for src, dst in pairs
-        ]
+    # Files on `jobs` threads: the byte route reads, encodes and writes
+    # without the GIL, and no worker process has to start.
+    todo = iter(pairs)
+    with ThreadPoolExecutor(max_workers=min(jobs, len(pairs))) as pool:
+        running: set[Future[FileResult]] = set()
         try:
-            for future in as_completed(futures):
-                yield future.result()
-        except BaseException:
-            for future in futures:
-                future.cancel()
-            raise
+            while True:
+                while len(running) < 2 * jobs and not cancel.is_set():
+                    pair = next(todo, None)
+                    if pair is None:
+                        break
+                    running.add(
+                        pool.submit(
+                            compress_file,
+                            *pair,
+                            threads=1,
+                            cancel=cancel,
+                            overwrite=overwrite,
+                            verify=verify,
+                        )
+                    )
+                if not running:
+                    return
+                done, running = wait(running, return_when=FIRST_COMPLETED)
+                for future in done:
+                    yield future.result()
+        finally:
+            cancel.set()
 
 
 def _compress(args: argparse.Namespace) -> int:
@@ -91,8 +115,13 @@ def _compress(args: argparse.Namespace) -> int:
     problems: list[FileResult] = []
     start = time.perf_counter()
     bar = tqdm(total=len(pairs), unit="file", disable=None, file=sys.stderr)
+    cancel = threading.Event()
+    results = _run(
+        pairs, args.jobs, cancel, overwrite=args.overwrite, verify=args.verify
+    )
+    full = False
     try:
-        for r in _run(pairs, args.jobs, args.overwrite, args.verify):
+        for r in results:
             counts[r.status] += 1
             if r.status == WRITTEN:
                 bytes_in += r.bytes_in
@@ -105,15 +134,31 @@ def _compress(args: argparse.Namespace) -> int:
             else:
                 problems.append(r)
                 line = f"{r.src}: {r.status}: {r.reason}"
+            if args.verbose:
+                line += f" [{r.route or 'not read'}]"
+                if r.detail:
+                    line += "\n" + r.detail.rstrip()
             bar.write(line, file=sys.stdout if r.status != FAILED else sys.stderr)
             seconds = time.perf_counter() - start
             bar.set_postfix_str(f"{bytes_in / 1e6 / max(seconds, 1e-9):.1f} MB/s")
             bar.update()
+            if r.errno == errno.ENOSPC:
+                full = True
+                break
     except KeyboardInterrupt:
+        results.close()
         bar.close()
         print("dicomrle: interrupted; no partial output was left", file=sys.stderr)
         return 130
+    finally:
+        results.close()
     bar.close()
+    if full:
+        left = len(pairs) - sum(counts.values())
+        print(
+            f"dicomrle: stopped: no space left on device; {left} files not tried",
+            file=sys.stderr,
+        )
 
     seconds = time.perf_counter() - start
     ratio = bytes_in / bytes_out if bytes_out else 0.0
@@ -175,6 +220,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         "--verify",
         action="store_true",
         help="decode each copy and compare it with its source before keeping it",
+    )
+    compress.add_argument(
+        "-v",
+        "--verbose",
+        action="store_true",
+        help="say which route each file took (bytes, or pydicom and why), "
+        "with the traceback of each failure",
     )
     compress.add_argument(
         "--overwrite",

@@ -1,0 +1,357 @@
+"""Compress a DICOM file from its bytes, without pydicom: the byte route.
+
+An Explicit VR Little Endian file is encoded the same way as RLE Lossless
+datasets are (PS3.5 A.4, A.4.2), so every byte before and after the Pixel
+Data is copied as it is. The C walker (csrc/dcm_walk.c) finds where the
+File Meta Information ends, the top-level Image Pixel elements and the
+Pixel Data; this module writes new File Meta Information (the Transfer
+Syntax UID changes, so does its group length), the dataset up to the Pixel
+Data with Planar Configuration patched to 1 for colour, and then the
+encapsulated Pixel Data, frames written as they are encoded, the Basic
+Offset Table reserved first and filled in at the end.
+
+The source is read with ``pread`` into bounded buffers, not mapped: a file
+that shrinks while it is read gives a short read, an error, not SIGBUS.
+Memory holds a few jobs of frames per thread whatever the file's size.
+
+``plan`` returns a ``Fallback`` with its reason for anything it does not
+handle; the caller then takes the pydicom route. What it accepts, the
+output is what ``dicomrle.compress`` and ``pydicom.dcmwrite`` would make of
+it: the same Pixel Data bytes, every other element the same value.
+"""
+
+from __future__ import annotations
+
+import os
+import struct
+import threading
+from dataclasses import dataclass
+
+from dicomrle import _rle, _walk
+from dicomrle._batch import encode_in_order, frames_per_job, useful_threads
+from dicomrle._frame import workspace
+
+RLE_LOSSLESS = b"1.2.840.10008.1.2.5\0"
+SUBSAMPLED = (b"YBR_FULL_422", b"YBR_PARTIAL_422", b"YBR_PARTIAL_420")
+# The first read of a file; more is read when the elements before the
+# Pixel Data need it, up to HEADER_LIMIT.
+FIRST_READ = 1 << 16
+HEADER_LIMIT = 64 << 20
+MAX_OFFSET = 0xFFFFFFFF
+ITEM = struct.Struct("<HHI")
+# The buffers of all threads (see write) stay under this, unless one frame
+# alone is larger: a thread needs room for at least one.
+MEMORY_BUDGET = 192 << 20
+
+
+class Cancelled(Exception):
+    """The work was cancelled (an interrupt); nothing was left behind."""
+
+
+@dataclass(frozen=True)
+class Fallback:
+    """The byte route does not take this file, for `reason`."""
+
+    reason: str
+
+
+@dataclass(frozen=True)
+class Plan:
+    """What the byte route needs to write one file."""
+
+    size: int
+    head: bytes  # the file up to the Pixel Data element's header
+    tail: bytes  # the elements after the Pixel Data
+    meta_end: int
+    pixel_header: int
+    pixel_offset: int
+    planar: int  # the source's Planar Configuration
+    planar_offset: int | None  # where to write 1 in Planar Configuration
+    rows: int
+    columns: int
+    samples: int
+    bits_allocated: int
+    frames: int
+
+    @property
+    def frame_length(self) -> int:
+        return self.rows * self.columns * self.samples * self.bits_allocated // 8
+
+
+def _read(fd: int, length: int, offset: int) -> bytes:
+    """Exactly `length` bytes at `offset`, or OSError if the file is shorter."""
+    data = os.pread(fd, length, offset)
+    while len(data) < length:
+        more = os.pread(fd, length - len(data), offset + len(data))
+        if not more:
+            at = offset + len(data)
+            raise OSError(f"the input shrank while it was read (at byte {at})")
+        data += more
+    return data
+
+
+def _us(data: bytes, value: tuple[int, int, int, str] | None) -> int | None:
+    """The single US value at `value`, or None."""
+    if value is None:
+        return None
+    _, offset, length, vr = value
+    if vr != "US" or length != 2:
+        raise ValueError("not a single US value")
+    return int.from_bytes(data[offset : offset + 2], "little")
+
+
+def _text(data: bytes, value: tuple[int, int, int, str] | None) -> bytes:
+    if value is None:
+        return b""
+    _, offset, length, _ = value
+    return data[offset : offset + length].strip(b" \0")
+
+
+def plan(fd: int, size: int) -> Plan | Fallback:
+    """Walk the file open as `fd`, of `size` bytes; return a Plan if the byte
+    route can write it, else a Fallback saying why not."""
+    available = min(size, FIRST_READ)
+    head = _read(fd, available, 0)
+    while True:
+        status, info = _walk.walk_file(head, size)
+        if status != _walk.NEED_MORE:
+            break
+        available = min(size, max(info["need"], 2 * available))
+        if available > HEADER_LIMIT:
+            return Fallback("more than 64 MiB of elements before the Pixel Data")
+        head = _read(fd, available, 0)
+    if status != _walk.OK:
+        return Fallback(_walk.message(status))
+    for name in (
+        "FileMetaInformationVersion",
+        "MediaStorageSOPClassUID",
+        "MediaStorageSOPInstanceUID",
+        "ImplementationClassUID",
+    ):
+        if name not in info or info[name][2] == 0:
+            return Fallback(f"the File Meta Information lacks {name}")
+    # A (7FE0,0000) group length is kept as it is, as pydicom keeps it.
+    for name in (
+        "ExtendedOffsetTable",
+        "ExtendedOffsetTableLengths",
+        "FloatPixelData",
+        "DoubleFloatPixelData",
+    ):
+        if name in info:
+            return Fallback(f"the file has {name}")
+    try:
+        rows = _us(head, info.get("Rows"))
+        columns = _us(head, info.get("Columns"))
+        bits = _us(head, info.get("BitsAllocated"))
+        samples = _us(head, info.get("SamplesPerPixel"))
+        planar = _us(head, info.get("PlanarConfiguration"))
+    except ValueError:
+        return Fallback("an Image Pixel element is not a single US value")
+    if not rows or not columns or bits is None:
+        return Fallback("Rows, Columns or Bits Allocated is missing or 0")
+    samples = 1 if samples is None else samples
+    if bits not in (8, 16, 32, 64) or not 1 <= samples * bits // 8 <= 15:
+        return Fallback(f"Bits Allocated {bits} with {samples} samples per pixel")
+    if _text(head, info.get("PhotometricInterpretation")) in SUBSAMPLED:
+        return Fallback("subsampled YBR")
+    planar_offset = None
+    if samples > 1:
+        if planar not in (0, 1):
+            return Fallback("colour without a Planar Configuration of 0 or 1")
+        if planar == 0:
+            planar_offset = info["PlanarConfiguration"][1]
+    number = _text(head, info.get("NumberOfFrames"))
+    if number and not number.isdigit():
+        return Fallback(f"Number of Frames is {number!r}")
+    frames = int(number) if number else 1
+    if frames < 1:
+        return Fallback("Number of Frames is 0")
+    pixel_header, pixel_offset, pixel_length, _ = info["PixelData"]
+    needed = rows * columns * samples * bits // 8 * frames
+    if pixel_length < needed:
+        return Fallback("the Pixel Data is shorter than its frames")
+    tail_length = size - info["after_pixel"]
+    if tail_length > HEADER_LIMIT:
+        return Fallback("more than 64 MiB of elements after the Pixel Data")
+    tail = _read(fd, tail_length, info["after_pixel"]) if tail_length else b""
+    status, _ = _walk.walk_tail(tail)
+    if status != _walk.OK:
+        return Fallback(f"after the Pixel Data: {_walk.message(status)}")
+    return Plan(
+        size=size,
+        head=head[:pixel_header],
+        tail=tail,
+        meta_end=info["meta_end"],
+        pixel_header=pixel_header,
+        pixel_offset=pixel_offset,
+        planar=planar if samples > 1 and planar else 0,
+        planar_offset=planar_offset,
+        rows=rows,
+        columns=columns,
+        samples=samples,
+        bits_allocated=bits,
+        frames=frames,
+    )
+
+
+def _element(group: int, element: int, vr: bytes, value: bytes) -> bytes:
+    if vr in (b"OB", b"OV", b"OW", b"UN"):
+        return struct.pack("<HH2sHI", group, element, vr, 0, len(value)) + value
+    return struct.pack("<HH2sH", group, element, vr, len(value)) + value
+
+
+def file_meta(head: bytes, meta_end: int) -> bytes:
+    """The File Meta Information of the output: the source's elements, with
+    the RLE Lossless Transfer Syntax UID and a new group length."""
+    out = []
+    pos = 132
+    while pos < meta_end:  # walked and bounded by dcmwalk_file already
+        _, element, vr = struct.unpack_from("<HH2s", head, pos)
+        if vr in (b"OB", b"OD", b"OF", b"OL", b"OV", b"OW", b"SQ", b"SV", b"UC",
+                  b"UN", b"UR", b"UT", b"UV"):  # fmt: skip
+            end = pos + 12 + struct.unpack_from("<I", head, pos + 8)[0]
+        else:
+            end = pos + 8 + struct.unpack_from("<H", head, pos + 6)[0]
+        if element == 0x0010:
+            out.append(_element(2, 0x10, b"UI", RLE_LOSSLESS))
+        elif element != 0x0000:
+            out.append(head[pos:end])
+        pos = end
+    body = b"".join(out)
+    return _element(2, 0, b"UL", struct.pack("<I", len(body))) + body
+
+
+def _prefix(p: Plan, bot: bytes, offsets: list[int] | None = None,
+            lengths: list[int] | None = None) -> bytes:  # fmt: skip
+    """Everything before the first frame's item."""
+    dataset = bytearray(p.head[p.meta_end :])
+    if p.planar_offset is not None:
+        # PS3.5 G.2: RLE Lossless is colour-by-plane, Planar Configuration 1.
+        struct.pack_into("<H", dataset, p.planar_offset - p.meta_end, 1)
+    extended = b""
+    if offsets is not None and lengths is not None:
+        extended = _element(
+            0x7FE0, 1, b"OV", struct.pack(f"<{len(offsets)}Q", *offsets)
+        ) + _element(0x7FE0, 2, b"OV", struct.pack(f"<{len(lengths)}Q", *lengths))
+    return b"".join(
+        (
+            p.head[:132],
+            file_meta(p.head, p.meta_end),
+            dataset,
+            extended,
+            struct.pack("<HH2sHI", 0x7FE0, 0x0010, b"OB", 0, 0xFFFFFFFF),
+            ITEM.pack(0xFFFE, 0xE000, len(bot)),
+            bot,
+        )
+    )
+
+
+def _write_all(fd: int, data: bytes | memoryview, offset: int) -> None:
+    view = memoryview(data)
+    while view:
+        done = os.pwrite(fd, view, offset)
+        view = view[done:]
+        offset += done
+
+
+def write(
+    p: Plan,
+    src: int,
+    dst: int,
+    *,
+    threads: int = 1,
+    cancel: threading.Event | None = None,
+    extended: bool | None = None,
+) -> int:
+    """Write the RLE Lossless file of plan `p` from `src` to `dst` (two open
+    file descriptors); return its size. `extended` as ``encapsulate_ext``
+    of ``dicomrle.compress``. Raises Cancelled when `cancel` is set."""
+    from dicomrle._encaps import FileEncapsulator
+
+    length = p.frame_length
+    bound = _rle.encode_bound(p.rows, p.columns, p.samples, p.bits_allocated // 8)
+    # Whether the Basic Offset Table can hold the offsets is known only at
+    # the end: the items are written after a prefix for it, and moved
+    # behind one with the Extended Offset Table if it cannot.
+    use_extended = bool(extended)
+    bot = b"" if use_extended else bytes(4 * p.frames)
+    prefix = _prefix(p, bot)
+    start = len(prefix)
+    _write_all(dst, prefix, 0)
+
+    threads = useful_threads(length, p.frames, threads)
+    per_job = frames_per_job(length, p.frames, threads)
+    # Two workspaces and a read buffer per thread: keep them in the budget.
+    per_thread = per_job * (2 * bound + length)
+    threads = max(1, min(threads, MEMORY_BUDGET // per_thread))
+    buffers = threading.local()
+
+    def source(first: int, count: int) -> bytearray:
+        if cancel is not None and cancel.is_set():
+            raise Cancelled("cancelled")
+        buffer = getattr(buffers, "buffer", None)
+        if buffer is None:
+            buffer = buffers.buffer = bytearray(per_job * length)
+        view = memoryview(buffer)[: count * length]
+        offset = p.pixel_offset + first * length
+        done = 0
+        while done < len(view):
+            got = os.preadv(src, [view[done:]], offset + done)
+            if got == 0:
+                raise OSError(
+                    f"the input shrank while it was read (at byte {offset + done})"
+                )
+            done += got
+        return buffer
+
+    writer = FileEncapsulator(dst, start, p.frames, bound)
+    encode_in_order(
+        writer,
+        p.frames,
+        threads,
+        per_job,
+        lambda n: workspace(
+            n,
+            rows=p.rows,
+            columns=p.columns,
+            samples_per_pixel=p.samples,
+            bits_allocated=p.bits_allocated,
+            planar_configuration=p.planar,
+        ),
+        source,
+    )
+    data_length, offsets, lengths = writer.finish()
+    del writer
+    trailer = ITEM.pack(0xFFFE, 0xE0DD, 0) + p.tail
+    if not use_extended and offsets[-1] > MAX_OFFSET:
+        # The Basic Offset Table cannot hold the offsets: move the items
+        # behind a prefix with the Extended Offset Table (PS3.3 C.7.6.3).
+        new_prefix = _prefix(p, b"", offsets, lengths)
+        _move(dst, start, data_length, len(new_prefix))
+        _write_all(dst, new_prefix, 0)
+        end = len(new_prefix) + data_length
+        _write_all(dst, trailer, end)
+        os.ftruncate(dst, end + len(trailer))
+        return end + len(trailer)
+    if use_extended:
+        extended_prefix = _prefix(p, b"", offsets, lengths)
+        shift = len(extended_prefix) - start
+        _move(dst, start, data_length, start + shift)
+        _write_all(dst, extended_prefix, 0)
+        start += shift
+    else:
+        _write_all(dst, struct.pack(f"<{p.frames}I", *offsets), start - 4 * p.frames)
+    _write_all(dst, trailer, start + data_length)
+    return start + data_length + len(trailer)
+
+
+def _move(fd: int, start: int, length: int, to: int) -> None:
+    """Move bytes start .. start + length - 1 of `fd` to `to` (> start),
+    last chunk first, in bounded chunks."""
+    chunk = 8 << 20
+    end = length
+    while end > 0:
+        begin = max(0, end - chunk)
+        data = _read(fd, end - begin, start + begin)
+        _write_all(fd, data, to + begin)
+        end = begin

@@ -1,0 +1,449 @@
+"""The byte route of compress_file (dicomrle._stream): over the whole corpus
+its Pixel Data is byte for byte what dicomrle.compress writes and every
+other element has the value of the source, as pydicom reads both; it takes
+the files it should and hands the rest to the pydicom route; a file larger
+than the machine's free memory converts; and faults (a full disk, a
+refused write, an input that vanishes or shrinks, an interrupt) fail one
+file with one line, leaving nothing partial."""
+
+from __future__ import annotations
+
+import os
+import re
+import signal
+import struct
+import subprocess
+import sys
+import time
+import warnings
+from pathlib import Path
+
+import pydicom
+import pytest
+
+import dicomrle
+from corpus import excluded_paths, find, image_id, images
+from decoders import FILE_DECODERS, GDCM_DECODERS, require_tool
+from dicomrle import _stream
+
+pytestmark = pytest.mark.filterwarnings("ignore::UserWarning")
+
+EXPLICIT_LE = "1.2.840.10008.1.2.1"
+# What RLE Lossless must change (the issue's list).
+CHANGED_META = {0x00020000, 0x00020010}
+CHANGED = {0x7FE00010, 0x00280006, 0x7FE00001, 0x7FE00002}
+
+
+def read(path: Path) -> pydicom.Dataset:
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        return pydicom.dcmread(path)
+
+
+def assert_same_elements(src: Path, out: Path) -> None:
+    """Every element of `out` but those RLE Lossless changes has the value
+    it has in `src`; the Pixel Data is what dicomrle.compress writes."""
+    source, ours = read(src), read(out)
+    assert (
+        set(ours.file_meta.keys()) - CHANGED_META
+        == set(source.file_meta.keys()) - CHANGED_META
+    )
+    for tag in source.file_meta.keys():
+        if tag not in CHANGED_META:
+            assert ours.file_meta[tag] == source.file_meta[tag], tag
+    assert ours.file_meta.TransferSyntaxUID == "1.2.840.10008.1.2.5"
+    assert set(ours.keys()) - CHANGED == set(source.keys()) - CHANGED
+    for tag in source.keys():
+        if tag not in CHANGED:
+            assert ours[tag] == source[tag], tag
+    expected = dicomrle.compress(read(src))
+    assert ours.PixelData == expected.PixelData
+    assert ours["PixelData"].VR == "OB" and ours["PixelData"].is_undefined_length
+    assert ours.get("PlanarConfiguration") == expected.get("PlanarConfiguration")
+    assert "ExtendedOffsetTable" not in ours
+
+
+IMAGES = images()
+
+
+@pytest.mark.parametrize("image", IMAGES, ids=image_id)
+def test_corpus(image, tmp_path):
+    out = tmp_path / "out.dcm"
+    r = dicomrle.compress_file(image.path, out)
+    assert r.status == "written", r.reason
+    syntax = read(image.path).file_meta.TransferSyntaxUID
+    if syntax == EXPLICIT_LE:
+        assert r.route == "bytes"
+    else:
+        assert (
+            r.route == "pydicom (the transfer syntax is not Explicit VR Little Endian)"
+        )
+        return
+    assert_same_elements(image.path, out)
+
+
+def test_the_corpus_takes_the_byte_route_mostly():
+    routes = [
+        "bytes"
+        if read(i.path).file_meta.TransferSyntaxUID == EXPLICIT_LE
+        else "pydicom"
+        for i in IMAGES
+    ]
+    assert routes.count("bytes") >= 60
+
+
+@pytest.mark.parametrize("name", ["emri_small.dcm", "US1_UNCR.dcm", "SC_rgb_16bit.dcm"])
+@pytest.mark.parametrize("decoder", sorted(FILE_DECODERS))
+def test_independent_decoders(name, decoder, tmp_path):
+    """Every decoder reads the byte route's files. (GDCM misreads 16-bit RGB
+    RLE from any encoder: test_corpus.py's assert_gdcm_agrees.)"""
+    if decoder in GDCM_DECODERS and name == "SC_rgb_16bit.dcm":
+        return
+    src = find(name)
+    out = tmp_path / name
+    assert dicomrle.compress_file(src, out).route == "bytes"
+    import numpy as np
+
+    np.testing.assert_array_equal(FILE_DECODERS[decoder](out), read(src).pixel_array)
+
+
+@pytest.mark.parametrize("name", sorted(excluded_paths()))
+def test_excluded_files_fare_as_before(name, tmp_path):
+    """The files the corpus leaves out get what the pydicom route gives."""
+    src = excluded_paths()[name]
+    r = dicomrle.compress_file(src, tmp_path / "a.dcm")
+    assert r.route.startswith("pydicom") or r.route == "bytes"
+    if r.route == "bytes":
+        assert_same_elements(src, tmp_path / "a.dcm")
+
+
+@pytest.mark.parametrize("threads", [1, 2])
+def test_extended_offset_table(threads, tmp_path):
+    """Asked for the Extended Offset Table, the items are moved behind it:
+    the same value as dicomrle.compress(encapsulate_ext=True) gives."""
+    src = find("emri_small.dcm")
+    out = tmp_path / "out.dcm"
+    with open(src, "rb") as f:
+        plan = _stream.plan(f.fileno(), os.fstat(f.fileno()).st_size)
+        fd = os.open(out, os.O_RDWR | os.O_CREAT, 0o666)
+        try:
+            size = _stream.write(plan, f.fileno(), fd, threads=threads, extended=True)
+        finally:
+            os.close(fd)
+    assert size == out.stat().st_size
+    ours = read(out)
+    expected = dicomrle.compress(read(src), encapsulate_ext=True)
+    assert ours.PixelData == expected.PixelData
+    assert ours.ExtendedOffsetTable == expected.ExtendedOffsetTable
+    assert ours.ExtendedOffsetTableLengths == expected.ExtendedOffsetTableLengths
+
+
+@pytest.mark.parametrize("name", ["CT_small.dcm", "US1_UNCR.dcm", "emri_small.dcm",
+                                  "SC_rgb_16bit.dcm", "color-pl.dcm"])  # fmt: skip
+def test_dciodvfy_nothing_new(name, tmp_path):
+    """dciodvfy finds no error in the byte route's file that it does not find
+    in the pydicom route's."""
+    from dicomrle._dataset import write_dataset
+    from test_dciodvfy import dciodvfy
+
+    src = find(name)
+    ours = tmp_path / "bytes.dcm"
+    assert dicomrle.compress_file(src, ours).route == "bytes"
+    theirs = tmp_path / "pydicom.dcm"
+    write_dataset(theirs, dicomrle.compress(read(src)))
+    code, iod, errors = dciodvfy(ours)
+    assert code >= 0
+    _, their_iod, their_errors = dciodvfy(theirs)
+    assert iod == their_iod
+    assert not sorted(set(errors) - set(their_errors))
+
+
+# ----------------------------------------------------------- generated files
+
+
+def multiframe_header(frames: int, rows: int = 512, columns: int = 512) -> bytes:
+    """A Part 10 header of a 16-bit CT of `frames` frames, up to the Pixel
+    Data value, written by pydicom."""
+    from pydicom.dataset import Dataset, FileMetaDataset
+    from pydicom.uid import ExplicitVRLittleEndian
+
+    ds = Dataset()
+    ds.file_meta = FileMetaDataset()
+    ds.file_meta.TransferSyntaxUID = ExplicitVRLittleEndian
+    ds.file_meta.MediaStorageSOPClassUID = "1.2.840.10008.5.1.4.1.1.2.1"
+    ds.file_meta.MediaStorageSOPInstanceUID = "1.2.3.4"
+    ds.SOPClassUID = "1.2.840.10008.5.1.4.1.1.2.1"
+    ds.SOPInstanceUID = "1.2.3.4"
+    ds.Rows, ds.Columns = rows, columns
+    ds.SamplesPerPixel = 1
+    ds.PhotometricInterpretation = "MONOCHROME2"
+    ds.BitsAllocated, ds.BitsStored, ds.HighBit = 16, 16, 15
+    ds.PixelRepresentation = 0
+    ds.NumberOfFrames = frames
+    ds.PixelData = b"\0\0"
+    ds["PixelData"].VR = "OW"
+    import io
+
+    buf = io.BytesIO()
+    from dicomrle._dataset import write_dataset
+
+    write_dataset(buf, ds)
+    data = bytearray(buf.getvalue()[:-2])
+    length = frames * rows * columns * 2
+    struct.pack_into("<I", data, len(data) - 4, length)
+    return bytes(data)
+
+
+def sparse_multiframe(path: Path, frames: int) -> tuple[int, bytes]:
+    """A file of `frames` 512 x 512 frames, zeros (a hole) but the first and
+    the last, which are a real CT frame; return its Pixel Data offset and
+    that frame."""
+    ct = read(find("693_UNCR.dcm"))
+    assert (ct.Rows, ct.Columns, ct.BitsAllocated) == (512, 512, 16)
+    frame = bytes(ct.PixelData[: 512 * 512 * 2])
+    header = multiframe_header(frames)
+    with open(path, "wb") as f:
+        f.write(header + frame)
+        f.truncate(len(header) + (frames - 1) * len(frame))
+        f.seek(0, os.SEEK_END)
+        f.write(frame)
+    return len(header), frame
+
+
+def noise_file(path: Path, frames: int = 4) -> Path:
+    """A 16-bit multi-frame file of random pixels: it does not compress."""
+    path.write_bytes(multiframe_header(frames) + os.urandom(frames * 512 * 512 * 2))
+    return path
+
+
+BIG_FILE_SCRIPT = """
+import resource, sys, dicomrle
+r = dicomrle.compress_file(sys.argv[1], sys.argv[2], threads=2)
+assert r.status == "written", r
+print(r.route, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024,
+      "pydicom" in sys.modules, "numpy" in sys.modules)
+"""
+
+
+def test_the_largest_file_in_bounded_memory(tmp_path):
+    """The largest native Pixel Data there can be (its 32-bit length: 8191
+    frames of 512 x 512 x 16 bits, 4 GiB less 512 KiB), as a sparse file,
+    converts in a child process whose peak resident memory (anonymous, as
+    it maps no file) stays under 256 MiB, without pydicom or numpy: memory
+    does not grow with the file, so a machine with less free memory than
+    the file converts it too. (This one has more: no Explicit VR Little
+    Endian file can outgrow it.) The first and last frames are a real CT
+    frame and encode as encode_frame does; the hole between encodes as
+    zeros do."""
+    frame_bytes = 512 * 512 * 2
+    frames = 0xFFFFFFFE // frame_bytes
+    src, out = tmp_path / "big.dcm", tmp_path / "big-rle.dcm"
+    _, frame = sparse_multiframe(src, frames)
+    if src.stat().st_blocks * 512 > 64 << 20:
+        pytest.skip("the file system does not keep holes, and the file would fill it")
+    result = subprocess.run(
+        [sys.executable, "-c", BIG_FILE_SCRIPT, str(src), str(out)],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr
+    route, peak, has_pydicom, has_numpy = result.stdout.split()
+    assert route == "bytes"
+    assert int(peak) < 256 << 20
+    assert (has_pydicom, has_numpy) == ("False", "False")
+    # The items: the Basic Offset Table, then one item per frame.
+    from pydicom.encaps import generate_fragmented_frames
+
+    ds = pydicom.dcmread(out, defer_size=1024)
+    assert ds.NumberOfFrames == frames
+    items = generate_fragmented_frames(ds.PixelData, number_of_frames=frames)
+    first = next(items)[0]
+    zero = dicomrle.encode_frame(
+        bytes(frame_bytes),
+        rows=512,
+        columns=512,
+        samples_per_pixel=1,
+        bits_allocated=16,
+    )
+    real = dicomrle.encode_frame(
+        frame, rows=512, columns=512, samples_per_pixel=1, bits_allocated=16
+    )
+    assert first == real
+    count = 1
+    for (item,) in items:
+        count += 1
+        assert item == (real if count == frames else zero)
+    assert count == frames
+
+
+# ------------------------------------------------------------------ faults
+
+
+def run_cli(*args: str, **kw) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [sys.executable, "-m", "dicomrle", "compress", *args],
+        capture_output=True,
+        text=True,
+        check=False,
+        **kw,
+    )
+
+
+def leftovers(folder: Path) -> list[Path]:
+    return [p for p in folder.rglob("*") if p.name.endswith(".part")]
+
+
+@pytest.fixture
+def small_disk(tmp_path):
+    """A 1 MiB tmpfs (needs root to mount)."""
+    if os.geteuid() != 0:
+        pytest.skip("mounting a 1 MiB tmpfs needs root")
+    mount = tmp_path / "disk"
+    mount.mkdir()
+    done = subprocess.run(
+        ["mount", "-t", "tmpfs", "-o", "size=1m", "tmpfs", str(mount)],
+        capture_output=True,
+        check=False,
+    )
+    if done.returncode:
+        pytest.skip(f"cannot mount a tmpfs: {done.stderr!r}")
+    yield mount
+    subprocess.run(["umount", str(mount)], check=True)
+
+
+@pytest.mark.parametrize("jobs", ["1", "2"])
+def test_disk_full_stops_the_batch(small_disk, tmp_path, jobs):
+    src = tmp_path / "in"
+    src.mkdir()
+    big = noise_file(tmp_path / "noise.dcm", 1)  # 0.5 MiB: one fits, not two
+    for i in range(6):
+        (src / f"{i}.dcm").write_bytes(big.read_bytes())
+    result = run_cli(str(src), "-o", str(small_disk / "out"), "-j", jobs)
+    assert result.returncode == 1
+    lines = result.stderr.splitlines()
+    full = [line for line in lines if "no space left on device" in line]
+    assert full, result.stderr
+    assert "Traceback" not in result.stderr
+    assert any("files not tried" in line for line in lines)
+    assert not leftovers(small_disk)
+    written = list((small_disk / "out").glob("*.dcm"))
+    assert len(written) < 6
+    for path in written:  # what fitted is whole
+        assert read(path).PixelData == dicomrle.compress(read(big)).PixelData
+
+
+def test_disk_full_shows_the_traceback_with_verbose(small_disk, tmp_path):
+    big = noise_file(tmp_path / "noise.dcm")
+    result = run_cli(str(big), "-o", str(small_disk), "--verbose")
+    assert result.returncode == 1
+    assert "Traceback" in result.stderr and "[bytes]" in result.stderr
+    assert not leftovers(small_disk)
+
+
+def test_permission_denied(tmp_path):
+    """An output folder that cannot be written to: one line, nothing left.
+    Root ignores modes, so as root the folder is made immutable instead."""
+    out = tmp_path / "out"
+    out.mkdir()
+    if os.geteuid() == 0:
+        done = subprocess.run(["chattr", "+i", str(out)], capture_output=True)
+        if done.returncode:
+            pytest.skip(f"as root, and chattr +i fails: {done.stderr!r}")
+    else:
+        out.chmod(0o555)
+    try:
+        result = run_cli(str(find("CT_small.dcm")), "-o", str(out))
+    finally:
+        if os.geteuid() == 0:
+            subprocess.run(["chattr", "-i", str(out)], check=True)
+        out.chmod(0o755)
+    assert result.returncode == 1
+    assert re.search("Permission denied|Operation not permitted", result.stderr)
+    assert "Traceback" not in result.stderr
+    assert not list(out.iterdir())
+
+
+def test_input_vanished(tmp_path):
+    r = dicomrle.compress_file(tmp_path / "gone.dcm", tmp_path / "out.dcm")
+    assert r.status == "failed"
+    assert r.reason.startswith("No such file or directory")
+    assert not list(tmp_path.iterdir())
+
+
+def test_input_shrinks_while_read(tmp_path):
+    """Truncated after it was planned: a short read, an error, not SIGBUS."""
+    src = tmp_path / "src.dcm"
+    src.write_bytes(find("emri_small.dcm").read_bytes())
+    out = tmp_path / "out.dcm"
+    with open(src, "rb") as f:
+        plan = _stream.plan(f.fileno(), os.fstat(f.fileno()).st_size)
+        os.truncate(src, plan.pixel_offset + 1000)
+        fd = os.open(out, os.O_RDWR | os.O_CREAT, 0o666)
+        try:
+            with pytest.raises(OSError, match="the input shrank"):
+                _stream.write(plan, f.fileno(), fd)
+        finally:
+            os.close(fd)
+
+
+def test_interrupt_leaves_nothing(tmp_path):
+    """SIGINT while a large file is being written: exit 130, no output and
+    no temporary file."""
+    src = tmp_path / "big.dcm"
+    sparse_multiframe(src, 4096)  # 2 GiB, mostly a hole
+    out = tmp_path / "out"
+    child = subprocess.Popen(
+        [sys.executable, "-m", "dicomrle", "compress", str(src), "-o", str(out)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    deadline = time.monotonic() + 60
+    while not (out.exists() and leftovers(out)) and child.poll() is None:
+        assert time.monotonic() < deadline
+        time.sleep(0.005)
+    child.send_signal(signal.SIGINT)
+    _, stderr = child.communicate(timeout=60)
+    if child.returncode == 0:
+        pytest.fail("the file was done before the interrupt: make it larger")
+    assert child.returncode == 130, stderr
+    assert "interrupted" in stderr
+    assert not leftovers(out) and not list(out.glob("*.dcm"))
+
+
+def test_verbose_names_the_route(tmp_path):
+    result = run_cli(
+        str(find("CT_small.dcm")), str(find("MR_small_implicit.dcm")),
+        "-o", str(tmp_path), "--verbose",
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    assert "CT_small.dcm" in result.stdout and "[bytes]" in result.stdout
+    assert (
+        "[pydicom (the transfer syntax is not Explicit VR Little Endian)]"
+        in result.stdout
+    )
+    quiet = run_cli(str(find("CT_small.dcm")), "-o", str(tmp_path / "q"))
+    assert "[bytes]" not in quiet.stdout
+
+
+def test_byte_route_imports_neither_pydicom_nor_numpy(tmp_path):
+    code = (
+        "import sys, dicomrle.cli as c;"
+        f"c.main(['compress', {str(find('CT_small.dcm'))!r}, '-o', {str(tmp_path)!r}]);"
+        "print('pydicom' in sys.modules, 'numpy' in sys.modules)"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True
+    )
+    assert result.stdout.split()[-2:] == ["False", "False"]
+
+
+def test_gdcm_and_dcmtk_read_it(tmp_path):
+    """Two more readers than pydicom: dcmdump parses every element."""
+    out = tmp_path / "out.dcm"
+    dicomrle.compress_file(find("emri_small.dcm"), out)
+    dump = subprocess.run(
+        [require_tool("dcmdump"), "-q", str(out)], capture_output=True, text=True
+    )
+    assert dump.returncode == 0 and "RLELossless" in dump.stdout.replace(" ", "")
