@@ -214,7 +214,7 @@ def mark_explicit_little_endian(ds: Dataset) -> None:
     import pydicom
 
     if int(pydicom.__version__.split(".")[0]) >= 3:
-        implicit, little = ds.original_encoding
+        little = ds.original_encoding[1]
         if little is False:
             for _ in ds.iterall():
                 pass

@@ -13,11 +13,16 @@ if TYPE_CHECKING:
     import numpy as np
     from pydicom.dataset import Dataset
 
+    from dicomrle._dataset import Plan as SourcePlan
     from dicomrle._frame import Buffer
 
 HEADER = 64
 # PS3.5 G.3.1: two bytes of a segment give at most 128 (a replicate run).
 MAX_EXPANSION = 64
+
+
+class NotDecodable(ValueError):
+    """The dataset holds no RLE Lossless Pixel Data."""
 
 
 def _kernel(
@@ -199,9 +204,11 @@ def plan(ds: Dataset) -> Plan:
 
     Raises
     ------
+    NotDecodable
+        If the dataset is not RLE Lossless or has no Pixel Data.
     ValueError
-        If the dataset is not RLE Lossless, lacks an Image Pixel element,
-        or its Pixel Data cannot hold the frames it claims.
+        If an Image Pixel element is missing or out of range, or the Pixel
+        Data cannot hold the frames it claims.
     """
     from pydicom.uid import RLELossless
 
@@ -210,11 +217,11 @@ def plan(ds: Dataset) -> Plan:
     if syntax is None:
         raise ValueError("the dataset has no (0002,0010) Transfer Syntax UID")
     if syntax != RLELossless:
-        raise ValueError(
+        raise NotDecodable(
             f"the Pixel Data is {getattr(syntax, 'name', syntax)}, not RLE Lossless"
         )
     if "PixelData" not in ds:
-        raise ValueError("the dataset has no (7FE0,0010) Pixel Data")
+        raise NotDecodable("the dataset has no (7FE0,0010) Pixel Data")
     rows, columns = _int(ds, "Rows"), _int(ds, "Columns")
     samples = _int(ds, "SamplesPerPixel", 1)
     bits = _int(ds, "BitsAllocated")
@@ -299,12 +306,42 @@ def _decode_all(
         for index in range(number * per_job, min(count, (number + 1) * per_job)):
             try:
                 _rle.decode_into(
-                    p.frames[index], out[index * length : (index + 1) * length], **kernel
+                    p.frames[index],
+                    out[index * length : (index + 1) * length],
+                    **kernel,
                 )
             except ValueError as exc:
                 raise ValueError(f"frame {index}: {exc}") from None
 
     run_all(job, -(-count // per_job), threads)
+
+
+def matches(ds: Dataset, source: SourcePlan, *, threads: int | None = 1) -> bool:
+    """True if the RLE Lossless `ds` decodes to the frames of `source`, the
+    plan of the uncompressed dataset it was made from, byte for byte."""
+    from dicomrle import _rle
+
+    p = plan(ds)
+    if (len(p.frames), p.frame_length) != (source.frames, source.frame_length):
+        return False
+    length = p.frame_length
+    frame_of = source.source()
+    kernel = {
+        "rows": p.rows,
+        "columns": p.columns,
+        "samples_per_pixel": p.samples,
+        "bytes_allocated": p.kernel_bytes,
+        "big_endian": source.big_endian,
+        "planar": source.samples > 1 and source.planar == 1,
+    }
+    threads = useful_threads(length, len(p.frames), check_threads(threads))
+
+    def same(index: int) -> bool:
+        decoded = bytearray(length)
+        _rle.decode_into(p.frames[index], decoded, **kernel)
+        return memoryview(decoded) == as_bytes_view(frame_of(index, 1))
+
+    return all(run_all(same, len(p.frames), threads))
 
 
 def _check_lsb_first(lsb_first: object) -> bool:
@@ -428,7 +465,9 @@ def decompress(
             "native (0x7FE0,0010) value can hold (PS3.5 7.1.1)"
         )
     out = np.empty(total, np.uint8)
-    _decode_all(p, memoryview(out), big_endian=False, threads=threads, lsb_first=lsb_first)
+    _decode_all(
+        p, memoryview(out), big_endian=False, threads=threads, lsb_first=lsb_first
+    )
     value = pack_single_bit(out) if p.bits_allocated == 1 else out.tobytes()
     del out
     frames = len(p.frames)
