@@ -281,8 +281,14 @@ def plan(ds: Dataset) -> Plan:
     return result
 
 
-def _decode_all(
-    p: Plan, out: memoryview, *, big_endian: bool, threads: int | None, lsb_first: bool
+def decode_all(
+    p: Plan,
+    out: memoryview,
+    *,
+    big_endian: bool,
+    threads: int | None,
+    lsb_first: bool,
+    planar: bool = False,
 ) -> None:
     """Decode every frame of `p` into its place in `out`, in parallel."""
     from dicomrle import _rle
@@ -298,7 +304,7 @@ def _decode_all(
         "samples_per_pixel": p.samples,
         "bytes_allocated": p.kernel_bytes,
         "big_endian": big_endian,
-        "planar": False,
+        "planar": planar and p.samples > 1,
         "lsb_first": lsb_first,
     }
 
@@ -395,7 +401,7 @@ def pixel_array(
     lsb_first = _check_lsb_first(lsb_first)
     p = plan(ds)
     arr = np.empty(p.shape(), p.dtype())
-    _decode_all(
+    decode_all(
         p,
         memoryview(arr.reshape(-1).view(np.uint8)),
         big_endian=sys.byteorder == "big",
@@ -465,7 +471,7 @@ def decompress(
             "native (0x7FE0,0010) value can hold (PS3.5 7.1.1)"
         )
     out = np.empty(total, np.uint8)
-    _decode_all(
+    decode_all(
         p, memoryview(out), big_endian=False, threads=threads, lsb_first=lsb_first
     )
     value = pack_single_bit(out) if p.bits_allocated == 1 else out.tobytes()

@@ -1,5 +1,6 @@
 """Command line: ``dicomrle compress PATH... -o OUTDIR [-j N] [--recursive]
-[--verify] [--overwrite]``."""
+[--verify] [--overwrite]`` and ``dicomrle decompress PATH... -o OUTDIR [-j N]
+[--recursive] [--overwrite]``."""
 
 from __future__ import annotations
 
@@ -7,7 +8,7 @@ import argparse
 import sys
 import time
 from collections import Counter
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from pathlib import Path
 
@@ -18,8 +19,11 @@ from dicomrle._files import (
     WRITTEN,
     FileResult,
     compress_file,
+    decompress_file,
     plan_outputs,
 )
+
+Worker = Callable[..., FileResult]
 
 # pydicom's bundled example images, used when no PATH is given.
 EXAMPLES = (
@@ -32,11 +36,14 @@ EXAMPLES = (
 )
 
 
-def example_paths() -> list[Path]:
-    """Return the paths of pydicom's bundled example images."""
+RLE_EXAMPLES = ("MR_small_RLE.dcm", "SC_rgb_rle.dcm", "SC_rgb_rle_16bit_2frame.dcm")
+
+
+def example_paths(names: Sequence[str] = EXAMPLES) -> list[Path]:
+    """Return the paths of pydicom's bundled example images `names`."""
     from pydicom.data import get_testdata_file
 
-    return [Path(p) for name in EXAMPLES if (p := get_testdata_file(name))]
+    return [Path(p) for name in names if (p := get_testdata_file(name))]
 
 
 def _mb(n: float) -> str:
@@ -48,25 +55,25 @@ def _mb(n: float) -> str:
 
 
 def _run(
-    pairs: list[tuple[Path, Path]], jobs: int, overwrite: bool, verify: bool
+    pairs: list[tuple[Path, Path]], jobs: int, worker: Worker, options: dict[str, bool]
 ) -> Iterator[FileResult]:
-    """Yield each file's result as it completes."""
-    options = {"overwrite": overwrite, "verify": verify}
+    """Yield each file's result (``worker(src, dst, threads=..., **options)``)
+    as it completes."""
     if jobs == 1 or len(pairs) == 1:
         # One file at a time in this process, its frames on `jobs` threads.
         for src, dst in pairs:
-            yield compress_file(src, dst, threads=jobs, **options)
+            yield worker(src, dst, threads=jobs, **options)
         return
     # Loaded once here, pydicom (about 0.4 s to import) comes with every
     # worker that the pool forks, instead of being imported by each.
     import pydicom  # noqa: F401
 
-    import dicomrle._dataset  # noqa: F401
+    import dicomrle._dataset
+    import dicomrle._decode  # noqa: F401
 
     with ProcessPoolExecutor(max_workers=min(jobs, len(pairs))) as pool:
         futures = [
-            pool.submit(compress_file, src, dst, threads=1, **options)
-            for src, dst in pairs
+            pool.submit(worker, src, dst, threads=1, **options) for src, dst in pairs
         ]
         try:
             for future in as_completed(futures):
@@ -77,10 +84,18 @@ def _run(
             raise
 
 
-def _compress(args: argparse.Namespace) -> int:
+def _batch(args: argparse.Namespace) -> int:
     from tqdm import tqdm
 
-    paths = args.paths or example_paths()
+    if args.command == "compress":
+        worker: Worker = compress_file
+        options = {"overwrite": args.overwrite, "verify": args.verify}
+    else:
+        worker = decompress_file
+        options = {"overwrite": args.overwrite}
+    paths = args.paths or example_paths(
+        EXAMPLES if args.command == "compress" else RLE_EXAMPLES
+    )
     try:
         pairs = plan_outputs(paths, args.output, recursive=args.recursive)
     except (OSError, ValueError) as exc:
@@ -92,7 +107,7 @@ def _compress(args: argparse.Namespace) -> int:
     start = time.perf_counter()
     bar = tqdm(total=len(pairs), unit="file", disable=None, file=sys.stderr)
     try:
-        for r in _run(pairs, args.jobs, args.overwrite, args.verify):
+        for r in _run(pairs, args.jobs, worker, options):
             counts[r.status] += 1
             if r.status == WRITTEN:
                 bytes_in += r.bytes_in
@@ -136,10 +151,40 @@ def _jobs(text: str) -> int:
     return value
 
 
+def _add_batch_arguments(command: argparse.ArgumentParser, what: str) -> None:
+    """The arguments compress and decompress share."""
+    command.add_argument("paths", nargs="*", type=Path, metavar="PATH")
+    command.add_argument(
+        "-o",
+        "--output",
+        type=Path,
+        default=Path("dicomrle-output"),
+        metavar="OUTDIR",
+        help="folder for the copies (default: ./dicomrle-output)",
+    )
+    command.add_argument(
+        "-j",
+        "--jobs",
+        type=_jobs,
+        default=usable_cores(),
+        metavar="N",
+        help=f"files {what} at once, or threads for a single file "
+        "(default: the usable cores)",
+    )
+    command.add_argument(
+        "-r", "--recursive", action="store_true", help="descend into sub-folders"
+    )
+    command.add_argument(
+        "--overwrite",
+        action="store_true",
+        help="replace existing outputs (default: skip them)",
+    )
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the ``dicomrle`` command; return its exit code."""
     parser = argparse.ArgumentParser(
-        prog="dicomrle", description="DICOM RLE Lossless encoder"
+        prog="dicomrle", description="DICOM RLE Lossless encoder and decoder"
     )
     commands = parser.add_subparsers(dest="command", required=True)
     compress = commands.add_parser(
@@ -150,36 +195,21 @@ def main(argv: Sequence[str] | None = None) -> int:
         "PATH, compress pydicom's bundled example images. Exit code 1 if any "
         "file failed.",
     )
-    compress.add_argument("paths", nargs="*", type=Path, metavar="PATH")
-    compress.add_argument(
-        "-o",
-        "--output",
-        type=Path,
-        default=Path("dicomrle-output"),
-        metavar="OUTDIR",
-        help="folder for the copies (default: ./dicomrle-output)",
-    )
-    compress.add_argument(
-        "-j",
-        "--jobs",
-        type=_jobs,
-        default=usable_cores(),
-        metavar="N",
-        help="files encoded at once, or threads for a single file "
-        "(default: the usable cores)",
-    )
-    compress.add_argument(
-        "-r", "--recursive", action="store_true", help="descend into sub-folders"
-    )
+    _add_batch_arguments(compress, "encoded")
     compress.add_argument(
         "--verify",
         action="store_true",
         help="decode each copy and compare it with its source before keeping it",
     )
-    compress.add_argument(
-        "--overwrite",
-        action="store_true",
-        help="replace existing outputs (default: skip them)",
+    decompress = commands.add_parser(
+        "decompress",
+        help="write uncompressed copies of RLE Lossless DICOM files",
+        description="Write an uncompressed (Explicit VR Little Endian) copy of "
+        "each RLE Lossless DICOM file; other files are skipped; folders are "
+        "mirrored under the output folder; inputs are never modified. With no "
+        "PATH, decompress pydicom's bundled RLE example images. Exit code 1 if "
+        "any file failed.",
     )
+    _add_batch_arguments(decompress, "decoded")
     args = parser.parse_args(argv)
-    return _compress(args)
+    return _batch(args)
