@@ -50,7 +50,9 @@ def frames(draw):
 @given(frames())
 def test_decode_frame_inverts_encode_frame(case):
     data, params = case
-    assert dicomrle.decode_frame(dicomrle.encode_frame(data, **params), **params) == data
+    assert (
+        dicomrle.decode_frame(dicomrle.encode_frame(data, **params), **params) == data
+    )
 
 
 def test_lsb_first_reads_segments_in_reverse():
@@ -106,7 +108,9 @@ class TestPlugin:
         theirs = rle_dataset(name)
         theirs.decompress(generate_instance_uid=False, as_rgb=False)
         ours = rle_dataset(name)
-        ours.decompress(decoding_plugin="dicomrle", generate_instance_uid=False, as_rgb=False)
+        ours.decompress(
+            decoding_plugin="dicomrle", generate_instance_uid=False, as_rgb=False
+        )
         assert ours.PixelData == theirs.PixelData
 
     def test_rle_segment_order(self):
@@ -122,7 +126,11 @@ class TestPlugin:
         ds.HighBit, ds.PixelRepresentation = 15, 0
         ds.PhotometricInterpretation = "MONOCHROME2"
         frame = dicomrle.encode_frame(
-            arr.byteswap().tobytes(), rows=8, columns=8, samples_per_pixel=1, bits_allocated=16
+            arr.byteswap().tobytes(),
+            rows=8,
+            columns=8,
+            samples_per_pixel=1,
+            bits_allocated=16,
         )
         ds.PixelData = pydicom.encaps.encapsulate([frame])
         options = dict(decoding_plugin="dicomrle", rle_segment_order="<")
@@ -138,8 +146,12 @@ class TestPlugin:
 
         encoder = EncodeRunner(RLELossless)
         for key, value in dict(
-            rows=3, columns=5, samples_per_pixel=3, bits_allocated=8,
-            pixel_representation=0, planar_configuration=0,
+            rows=3,
+            columns=5,
+            samples_per_pixel=3,
+            bits_allocated=8,
+            pixel_representation=0,
+            planar_configuration=0,
         ).items():
             encoder.set_option(key, value)
         data = bytes(range(45))

@@ -51,7 +51,10 @@ print(" ".join(results))
 def frame(rows: int = 16, columns: int = 16) -> bytes:
     return dicomrle.encode_frame(
         bytes(range(256)) * (rows * columns // 256 + 1),
-        rows=rows, columns=columns, samples_per_pixel=1, bits_allocated=8,
+        rows=rows,
+        columns=columns,
+        samples_per_pixel=1,
+        bits_allocated=8,
     )
 
 
@@ -110,10 +113,12 @@ CASES = {
     ),
     "segment count wrong": (item(b"") + item(struct.pack("<L", 9) + GOOD[4:]), {}),
     "offset past the end": (
-        item(b"") + item(GOOD[:4] + struct.pack("<L", 10**6) + GOOD[8:]), {}
+        item(b"") + item(GOOD[:4] + struct.pack("<L", 10**6) + GOOD[8:]),
+        {},
     ),
     "32-bit giant claim": (
-        encapsulate([GOOD]), dict(BitsAllocated=32, BitsStored=32, HighBit=31, Rows=4096)
+        encapsulate([GOOD]),
+        dict(BitsAllocated=32, BitsStored=32, HighBit=31, Rows=4096),
     ),
 }
 
@@ -138,7 +143,10 @@ def test_hostile_dataset(tmp_path, case):
     path = write(tmp_path, value, **elements)
     result = subprocess.run(
         [sys.executable, "-c", CHILD, str(path)],
-        capture_output=True, text=True, timeout=120, check=False,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
     )
     assert result.returncode == 0, result.stderr[-2000:]
     outcomes = dict(part.split(":") for part in result.stdout.split())
@@ -147,7 +155,9 @@ def test_hostile_dataset(tmp_path, case):
         # pydicom wraps plugin errors in RuntimeError ("all plugins failed")
         if entry == "plugin" and case in PYDICOM_OWNS:
             continue
-        allowed = ("ValueError", "RuntimeError") if entry == "plugin" else ("ValueError",)
+        allowed = (
+            ("ValueError", "RuntimeError") if entry == "plugin" else ("ValueError",)
+        )
         assert outcome in allowed, f"{entry}: {outcome}"
 
 
@@ -157,7 +167,10 @@ def test_hostile_file_through_the_cli(tmp_path):
     console = Path(sys.executable).parent / "dicomrle"
     result = subprocess.run(
         [str(console), "decompress", str(path), "-o", str(tmp_path / "out"), "-j", "1"],
-        capture_output=True, text=True, timeout=120, check=False,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
     )
     assert result.returncode == 1
     assert "failed" in result.stdout and "ValueError" in result.stdout
