@@ -78,7 +78,10 @@ def bench_dataset(frames: int, repeat: int) -> tuple[dict[str, float], float]:
         _ = ds.pixel_array
 
     times = best_interleaved(
-        {"dicomrle": lambda: dicomrle.pixel_array(ds, threads=2), "pylibjpeg": pylibjpeg},
+        {
+            "dicomrle": lambda: dicomrle.pixel_array(ds, threads=2),
+            "pylibjpeg": pylibjpeg,
+        },
         repeat,
     )
     gc.collect()
@@ -99,7 +102,9 @@ def main() -> None:
     t = bench_corpus(repeat)
     print("RLE corpus through RLELosslessDecoder.as_array (best of", repeat, "runs)")
     for name, s in t.items():
-        print(f"  {name:10s} {s * 1000:9.1f} ms  {s / t['dicomrle']:6.1f}x dicomrle's time")
+        print(
+            f"  {name:10s} {s * 1000:9.1f} ms  {s / t['dicomrle']:6.1f}x dicomrle's time"
+        )
     print(
         f"  dicomrle vs pylibjpeg: {t['pylibjpeg'] / t['dicomrle']:.1f}x (goal 2x), "
         f"vs pydicom: {t['pydicom'] / t['dicomrle']:.1f}x (goal 10x)"
