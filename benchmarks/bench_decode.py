@@ -102,9 +102,7 @@ def main() -> None:
     t = bench_corpus(repeat)
     print("RLE corpus through RLELosslessDecoder.as_array (best of", repeat, "runs)")
     for name, s in t.items():
-        print(
-            f"  {name:10s} {s * 1000:9.1f} ms  {s / t['dicomrle']:6.1f}x dicomrle's time"
-        )
+        print(f"  {name:10s} {s * 1000:9.1f} ms  {s / t['dicomrle']:6.1f}x dicomrle")
     print(
         f"  dicomrle vs pylibjpeg: {t['pylibjpeg'] / t['dicomrle']:.1f}x (goal 2x), "
         f"vs pydicom: {t['pydicom'] / t['dicomrle']:.1f}x (goal 10x)"
