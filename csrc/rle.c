@@ -452,6 +452,17 @@ const char *dicomrle_status_message(dicomrle_status status)
     case DICOMRLE_ERR_ISA:
         return "that instruction set is not built in or not supported by "
                "this CPU";
+    case DICOMRLE_ERR_HEADER:
+        return "the RLE frame is shorter than its 64-byte header";
+    case DICOMRLE_ERR_SEGMENT_COUNT:
+        return "the RLE header's segment count does not match the samples "
+               "per pixel and bits allocated";
+    case DICOMRLE_ERR_OFFSET:
+        return "an RLE segment offset is inside the header, past the end "
+               "of the frame or not after the previous one";
+    case DICOMRLE_ERR_SHORT:
+        return "an RLE segment decodes to fewer bytes than its byte plane "
+               "needs";
     }
     return "unknown status";
 }

@@ -1,5 +1,5 @@
 /*
- * dicomrle: DICOM RLE Lossless frame encoder (PS3.5 Annex G).
+ * dicomrle: DICOM RLE Lossless frame encoder and decoder (PS3.5 Annex G).
  *
  * Plain C99, no Python. The caller owns every buffer. No function keeps
  * state between calls and there are no globals, so every function is
@@ -33,8 +33,17 @@ typedef enum dicomrle_status {
     DICOMRLE_ERR_DST_LENGTH,  /* dst shorter than dicomrle_encode_bound() */
     DICOMRLE_ERR_SCRATCH,     /* scratch shorter than dicomrle_scratch_size() */
     DICOMRLE_ERR_NULL,        /* a required pointer is NULL */
-    DICOMRLE_ERR_ISA          /* dicomrle_encode_isa(): that instruction set
-                                 is not built in or the CPU lacks it */
+    DICOMRLE_ERR_ISA,         /* dicomrle_encode_isa(), dicomrle_decode_isa():
+                                 that instruction set is not built in or the
+                                 CPU lacks it */
+    /* Decoder only (dicomrle_decode): the encoded frame is malformed. */
+    DICOMRLE_ERR_HEADER,      /* src is shorter than the 64-byte header */
+    DICOMRLE_ERR_SEGMENT_COUNT, /* the header's segment count is not
+                                 samples_per_pixel * bytes_allocated */
+    DICOMRLE_ERR_OFFSET,      /* a segment offset is below 64, past the end
+                                 of src, or not above the previous one */
+    DICOMRLE_ERR_SHORT        /* a segment decodes to fewer bytes than its
+                                 byte plane needs */
 } dicomrle_status;
 
 /* The instruction sets of the encoder, for dicomrle_encode_isa(). All give
@@ -144,6 +153,98 @@ size_t dicomrle_encode_row_isa(const uint8_t *src, size_t length,
    CPU: "avx2" or "sse2" on x86, "swar64" (8 bytes in a 64-bit word) or
    "bytewise" elsewhere. */
 const char *dicomrle_simd(void);
+
+/* ---------------------------------------------------------- decoder */
+
+/*
+ * What dicomrle_decode() found, filled on success and on every error
+ * (fields that do not apply are -1 or 0).
+ */
+typedef struct dicomrle_decode_report {
+    int segment;        /* 0-based segment an error is about, -1 if none */
+    size_t expected;    /* bytes of a byte plane: rows * columns */
+    size_t decoded;     /* DICOMRLE_ERR_SHORT: the bytes that segment gave
+                           before it ended */
+    uint32_t segments;  /* the segment count of the header (0 before the
+                           header is read) */
+    uint32_t offset;    /* DICOMRLE_ERR_OFFSET: the offending offset */
+    int extra;          /* 1 if a segment decoded longer than its plane
+                           (the surplus is ignored); on DICOMRLE_ERR_SHORT
+                           it covers the segments before report.segment */
+} dicomrle_decode_report;
+
+/*
+ * Decode one RLE Lossless frame (PS3.5 G.5 header, then one PackBits
+ * segment per byte plane, PS3.5 G.3.2) into the samples `frame`
+ * describes.
+ *
+ * frame describes the OUTPUT: rows, columns, samples_per_pixel,
+ * bytes_allocated (1, 2, 4 or 8), bytes_per_sample equal to
+ * bytes_allocated, sign_extend 0 (else DICOMRLE_ERR_BYTES); big_endian is
+ * the byte order of the output samples and planar their planar
+ * configuration (0: R1G1B1R2..., 1: R1R2...G1G2...B1B2...). The frame must
+ * pass dicomrle_check(), so its size limits are the encoder's.
+ *
+ * The segments (PS3.5 G.2) hold, sample after sample, the bytes of each
+ * sample most significant first: segment k is byte
+ * (bytes_allocated - 1 - k % bytes_allocated) of sample
+ * k / bytes_allocated, counted from the least significant byte. A
+ * non-zero lsb_first reverses the order within each sample (files of
+ * some non-conforming writers).
+ *
+ * The header must hold exactly samples_per_pixel * bytes_allocated
+ * segments, each offset at least 64, at most src_length and above the
+ * one before. Segment k ends at offset k + 1 (the last at src_length)
+ * and nothing after that end is read for it. Within a segment: a header
+ * byte n in 0..127 copies the next n + 1 bytes (as many as the segment
+ * still has), n in 129..255 repeats the next byte 257 - n times, 128 does
+ * nothing. Accepted: a segment that decodes longer than its plane (the
+ * surplus is ignored and report->extra set), runs crossing row ends, odd
+ * segment lengths, bytes after the last segment, non-zero unused offsets.
+ *
+ * Reads src[0 .. src_length) only (src may be NULL when src_length is 0)
+ * and writes dst[0 .. dicomrle_frame_length(frame)) only; dst_length must
+ * be at least that. On success every one of those bytes is written. On
+ * error the content of dst is unspecified. report may be NULL.
+ * No heap allocation; about 16 KiB of stack.
+ *
+ * Statuses: DICOMRLE_ERR_NULL (frame, dst, or src with src_length > 0),
+ * the statuses of dicomrle_check() and DICOMRLE_ERR_BYTES,
+ * DICOMRLE_ERR_DST_LENGTH, DICOMRLE_ERR_HEADER, DICOMRLE_ERR_SEGMENT_COUNT
+ * (report->segments), DICOMRLE_ERR_OFFSET (report->segment,
+ * report->offset), DICOMRLE_ERR_SHORT (report->segment, ->expected,
+ * ->decoded). The malformations are checked in that order, the offsets
+ * from the first segment on and the segments decoded from the first on,
+ * so every instruction set reports the same error.
+ */
+dicomrle_status dicomrle_decode(const dicomrle_frame *frame, int lsb_first,
+                                const uint8_t *src, size_t src_length,
+                                uint8_t *dst, size_t dst_length,
+                                dicomrle_decode_report *report);
+
+/*
+ * The scalar reference of dicomrle_decode(): byte by byte, segment by
+ * segment straight into dst. The same contract, status, report and output
+ * byte for byte. For tests.
+ */
+dicomrle_status dicomrle_decode_scalar(const dicomrle_frame *frame,
+                                       int lsb_first,
+                                       const uint8_t *src, size_t src_length,
+                                       uint8_t *dst, size_t dst_length,
+                                       dicomrle_decode_report *report);
+
+/*
+ * dicomrle_decode() with the instruction set chosen by the caller, for
+ * tests and benchmarks: the same contract and results for every isa;
+ * DICOMRLE_ERR_ISA (nothing read or written) when
+ * dicomrle_isa_available(isa) is 0.
+ */
+dicomrle_status dicomrle_decode_isa(const dicomrle_frame *frame,
+                                    int lsb_first,
+                                    const uint8_t *src, size_t src_length,
+                                    uint8_t *dst, size_t dst_length,
+                                    dicomrle_decode_report *report,
+                                    dicomrle_isa isa);
 
 /* A static English message for a status. */
 const char *dicomrle_status_message(dicomrle_status status);

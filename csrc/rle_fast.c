@@ -31,22 +31,6 @@
 
 #include <string.h>
 
-#if !defined(DICOMRLE_NO_SIMD) && \
-    (defined(__SSE2__) || defined(_M_X64) || \
-     (defined(_M_IX86_FP) && _M_IX86_FP >= 2))
-#define RLE_SSE2 1
-#include <emmintrin.h>
-#if (defined(__GNUC__) || defined(__clang__)) && \
-    (defined(__x86_64__) || defined(__i386__))
-#define RLE_AVX2 1
-#include <immintrin.h>
-#endif
-#endif
-#if defined(__BYTE_ORDER__) && defined(__ORDER_LITTLE_ENDIAN__) && \
-    __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
-#define RLE_SWAR 1
-#endif
-
 #if defined(_MSC_VER) && !defined(__clang__)
 #include <intrin.h>
 static unsigned ctz32(uint32_t x)
@@ -571,19 +555,11 @@ static size_t row_scalar(const uint8_t *src, size_t length, uint8_t *dst,
     return dicomrle_row_scalar(src, length, dst);
 }
 
-#if defined(RLE_AVX2)
-static int avx2_usable(void)
-{
-    /* Checks that the OS saves the AVX state as well (XGETBV). */
-    return __builtin_cpu_supports("avx2") != 0;
-}
-#endif
-
 int dicomrle_kernel_get(dicomrle_isa isa, dicomrle_kernel *kernel)
 {
     if (isa == DICOMRLE_ISA_AUTO) {
 #if defined(RLE_AVX2)
-        isa = avx2_usable() ? DICOMRLE_ISA_AVX2 : DICOMRLE_ISA_SSE2;
+        isa = dicomrle_avx2_usable() ? DICOMRLE_ISA_AVX2 : DICOMRLE_ISA_SSE2;
 #elif defined(RLE_SSE2)
         isa = DICOMRLE_ISA_SSE2;
 #else
@@ -608,7 +584,7 @@ int dicomrle_kernel_get(dicomrle_isa isa, dicomrle_kernel *kernel)
 #endif
 #if defined(RLE_AVX2)
     case DICOMRLE_ISA_AVX2:
-        if (!avx2_usable()) {
+        if (!dicomrle_avx2_usable()) {
             return 0;
         }
         kernel->row = row_avx2;

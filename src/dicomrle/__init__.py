@@ -1,10 +1,11 @@
-"""dicomrle: a fast, correct DICOM RLE Lossless encoder for pydicom."""
+"""dicomrle: a fast, correct DICOM RLE Lossless codec for pydicom."""
 
 from importlib.metadata import PackageNotFoundError, version
 
 from dicomrle._batch import encode_array
 from dicomrle._dataset import NotEncodable, compress
-from dicomrle._files import FileResult, compress_file
+from dicomrle._decode import decode_frame, decompress, pixel_array
+from dicomrle._files import FileResult, compress_file, decompress_file
 from dicomrle._frame import encode_frame
 from dicomrle._register import register
 
@@ -19,7 +20,11 @@ __all__ = [
     "__version__",
     "compress",
     "compress_file",
+    "decode_frame",
+    "decompress",
+    "decompress_file",
     "encode_array",
     "encode_frame",
+    "pixel_array",
     "register",
 ]

@@ -201,6 +201,31 @@ def _swap_words(ds: Dataset) -> None:
         element.value = words.astype(f"<u{size}").tobytes() + value[even:]
 
 
+def mark_explicit_little_endian(ds: Dataset) -> None:
+    """Make `ds` write as Explicit VR Little Endian with a plain
+    ``ds.save_as(path)``, also when it was read as big endian.
+
+    pydicom 3 refuses to save a dataset read as big endian in little
+    endian: once every raw element is parsed (``iterall`` does it) the
+    dataset holds values, not bytes, so its original encoding can be said
+    to be little endian with the public ``set_original_encoding``. pydicom
+    2.4 writes what ``is_little_endian`` and ``is_implicit_VR`` say.
+    """
+    import pydicom
+
+    if int(pydicom.__version__.split(".")[0]) >= 3:
+        little = ds.original_encoding[1]
+        if little is False:
+            for _ in ds.iterall():
+                pass
+            ds.set_original_encoding(False, True)
+    else:  # pragma: no cover - pydicom 2.4
+        if ds.is_little_endian is False:
+            for _ in ds.iterall():
+                pass
+        ds.is_little_endian, ds.is_implicit_VR = True, False
+
+
 def _frames_of(data: memoryview, length: int, first: int, count: int) -> memoryview:
     return data[first * length : (first + count) * length]
 
@@ -310,6 +335,7 @@ def compress(
         for keyword in ("ExtendedOffsetTable", "ExtendedOffsetTableLengths"):
             if keyword in ds:
                 delattr(ds, keyword)
+    mark_explicit_little_endian(ds)
     if _int(ds, "SamplesPerPixel", 1) > 1:
         # PS3.5 G.2, note: RLE is colour-by-plane, Planar Configuration 1.
         ds.PlanarConfiguration = 1

@@ -1,5 +1,5 @@
-"""Compress DICOM files: one plain, picklable function per file, so that
-process pools and distributed engines (Dask) can map it over paths."""
+"""Compress and decompress DICOM files: one plain, picklable function per
+file, so that process pools and distributed engines (Dask) can map it."""
 
 from __future__ import annotations
 
@@ -9,16 +9,21 @@ import secrets
 import threading
 import time
 import traceback
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from dicomrle import _stream
 from dicomrle._stream import Cancelled
 
+if TYPE_CHECKING:
+    from pydicom.dataset import Dataset
+
 O_CLOEXEC = getattr(os, "O_CLOEXEC", 0)
 
 WRITTEN, SKIPPED, FAILED = "written", "skipped", "failed"
+DIFFERENT = "verification failed: decoded pixels differ"
 
 
 @dataclass(frozen=True)
@@ -37,51 +42,41 @@ class FileResult:
     errno: int = 0  # the errno of an OSError that failed it
 
 
+class _Refused(Exception):
+    """The copy was written but must not be kept; the message says why."""
+
+
 def _temporary(dst: Path) -> Path:
     return dst.with_name(f".{dst.name}.{secrets.token_hex(4)}.part")
 
 
-def compress_file(
-    src: str | os.PathLike[str],
-    dst: str | os.PathLike[str],
+# ``by_bytes(fd, dst)``: the route taken, and the temporary copy it wrote or
+# None when the file is left to pydicom.
+ByteRoute = Callable[[int, Path], "tuple[str, Path | None]"]
+
+
+def _write_copy(
+    src: Path,
+    dst: Path,
     *,
-    overwrite: bool = False,
-    verify: bool = False,
-    threads: int | None = 1,
+    overwrite: bool,
+    convert: Callable[[Dataset], object],
+    check: Callable[[Path, object], bool] | None = None,
+    by_bytes: ByteRoute | None = None,
     cancel: threading.Event | None = None,
 ) -> FileResult:
-    """Write an RLE Lossless copy of the DICOM file `src` to `dst`.
+    """Write a converted copy of `src` to a temporary file beside `dst` and
+    rename it to `dst` when complete.
 
-    The copy goes to a temporary file beside `dst`, which is renamed only
-    when complete (and, with `verify`, only when it decodes to the pixels
-    of `src`), so `dst` is never half-written. `src` is only read. Never
+    `by_bytes` may write the copy straight from the file's bytes; otherwise
+    pydicom reads `src`, ``state = convert(ds)`` changes it, and, with
+    `check`, the copy is kept only if ``check(temporary, state)``. Never
     raises for a bad file: the result says what went wrong.
-
-    Parameters
-    ----------
-    src, dst : str or os.PathLike
-        The file to read and the file to write.
-    overwrite : bool
-        Replace `dst` if it exists; otherwise such a file is skipped.
-    verify : bool
-        Decode the copy with pydicom and compare it with `src` first.
-    threads : int, optional
-        Threads to encode the frames with; None for all usable cores.
-    cancel : threading.Event, optional
-        Set it (from another thread) to stop: the file then fails as
-        "cancelled", and nothing of it is left.
-
-    Returns
-    -------
-    FileResult
-        The status ("written", "skipped" or "failed"), the reason, and
-        the sizes in bytes.
     """
-    from dicomrle._batch import check_threads
     from dicomrle._dataset import NotEncodable
+    from dicomrle._decode import NotDecodable
 
     start = time.perf_counter()
-    src, dst = Path(src), Path(dst)
     route = ""
 
     def result(
@@ -106,47 +101,23 @@ def compress_file(
         return result(FAILED, "the output is the input")
     tmp = None
     try:
-        with open(src, "rb") as f:
-            plan = _stream.plan(f.fileno(), os.fstat(f.fileno()).st_size)
-            if isinstance(plan, _stream.Plan):
-                route = "bytes"
-                tmp = _write_bytes(
-                    plan, f.fileno(), dst, check_threads(threads), cancel
-                )
-            else:
-                route = f"pydicom ({plan.reason})"
-        if tmp is not None:
-            if verify and not _same_pixels(src, tmp):
-                return result(FAILED, "verification failed: decoded pixels differ")
-            os.replace(tmp, dst)
-            tmp = None
-            return result(WRITTEN, size_out=dst.stat().st_size)
-        import numpy as np
-        import pydicom
-        from pydicom.errors import InvalidDicomError
-
-        from dicomrle._dataset import compress, write_dataset
-
-        try:
-            ds = pydicom.dcmread(src)
-        except InvalidDicomError:
-            return result(SKIPPED, "not a DICOM file")
-        expected = ds.pixel_array if verify else None
-        compress(ds, threads=threads)
-        dst.parent.mkdir(parents=True, exist_ok=True)
-        tmp = _temporary(dst)
-        with open(tmp, "xb") as f:
-            write_dataset(f, ds)
-        del ds
-        if expected is not None:
-            decoded = pydicom.dcmread(tmp).pixel_array
-            if not np.array_equal(decoded, expected):
-                return result(FAILED, "verification failed: decoded pixels differ")
+        if cancel is not None and cancel.is_set():
+            raise Cancelled
+        if by_bytes is not None:
+            with open(src, "rb") as f:
+                route, tmp = by_bytes(f.fileno(), dst)
+        if tmp is None:
+            tmp = _via_pydicom(src, dst, convert, check)
+            route = route or "pydicom"
         os.replace(tmp, dst)
         tmp = None
         return result(WRITTEN, size_out=dst.stat().st_size)
-    except NotEncodable as exc:
+    except (NotEncodable, NotDecodable) as exc:
         return result(SKIPPED, str(exc))
+    except _NotDicom:
+        return result(SKIPPED, "not a DICOM file")
+    except _Refused as exc:
+        return result(FAILED, str(exc))
     except Cancelled:
         return result(FAILED, "cancelled")
     except Exception as exc:  # noqa: BLE001 - one bad file must not stop the batch
@@ -161,6 +132,163 @@ def compress_file(
     finally:
         if tmp is not None:
             tmp.unlink(missing_ok=True)
+
+
+class _NotDicom(Exception):
+    pass
+
+
+def _via_pydicom(
+    src: Path,
+    dst: Path,
+    convert: Callable[[Dataset], object],
+    check: Callable[[Path, object], bool] | None,
+) -> Path:
+    """The pydicom route: read, convert, write a temporary copy; return it."""
+    import pydicom
+    from pydicom.errors import InvalidDicomError
+
+    from dicomrle._dataset import write_dataset
+
+    try:
+        ds = pydicom.dcmread(src)
+    except InvalidDicomError:
+        raise _NotDicom from None
+    state = convert(ds)
+    dst.parent.mkdir(parents=True, exist_ok=True)
+    tmp = _temporary(dst)
+    try:
+        with open(tmp, "xb") as f:
+            write_dataset(f, ds)
+        del ds
+        if check is not None and not check(tmp, state):
+            raise _Refused(DIFFERENT)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
+    return tmp
+
+
+def compress_file(
+    src: str | os.PathLike[str],
+    dst: str | os.PathLike[str],
+    *,
+    overwrite: bool = False,
+    verify: bool = False,
+    threads: int | None = 1,
+    cancel: threading.Event | None = None,
+) -> FileResult:
+    """Write an RLE Lossless copy of the DICOM file `src` to `dst`.
+
+    Explicit VR Little Endian files are copied from their bytes, element by
+    element as they are, with only the Pixel Data encoded and what RLE
+    Lossless must change rewritten; other files go through pydicom. The
+    copy goes to a temporary file beside `dst`, which is renamed only when
+    complete (and, with `verify`, only when it decodes to the pixels of
+    `src`), so `dst` is never half-written. `src` is only read. Never
+    raises for a bad file: the result says what went wrong.
+
+    Parameters
+    ----------
+    src, dst : str or os.PathLike
+        The file to read and the file to write.
+    overwrite : bool
+        Replace `dst` if it exists; otherwise such a file is skipped.
+    verify : bool
+        Read the copy back, decode it with dicomrle's decoder and compare
+        it with the Pixel Data bytes of `src` first.
+    threads : int, optional
+        Threads to encode the frames with; None for all usable cores.
+    cancel : threading.Event, optional
+        Set it (from another thread) to stop: the file then fails as
+        "cancelled", and nothing of it is left.
+
+    Returns
+    -------
+    FileResult
+        The status ("written", "skipped" or "failed"), the reason, the
+        sizes in bytes and the route the file took.
+    """
+    from dicomrle._batch import check_threads
+
+    threads = check_threads(threads)
+
+    def by_bytes(fd: int, dst: Path) -> tuple[str, Path | None]:
+        plan = _stream.plan(fd, os.fstat(fd).st_size)
+        if not isinstance(plan, _stream.Plan):
+            return f"pydicom ({plan.reason})", None
+        tmp = _write_bytes(plan, fd, dst, threads, cancel)
+        if verify and not _same_as_source(plan, fd, tmp, threads):
+            tmp.unlink(missing_ok=True)
+            raise _Refused(DIFFERENT)
+        return "bytes", tmp
+
+    def convert(ds: Dataset) -> object:
+        from dicomrle._dataset import compress, plan
+
+        source = plan(ds) if verify else None
+        compress(ds, threads=threads)
+        return source
+
+    def check(path: Path, source: object) -> bool:
+        import pydicom
+
+        from dicomrle._decode import matches
+
+        return matches(pydicom.dcmread(path), source, threads=threads)  # type: ignore[arg-type]
+
+    return _write_copy(
+        Path(src),
+        Path(dst),
+        overwrite=overwrite,
+        convert=convert,
+        check=check if verify else None,
+        by_bytes=by_bytes,
+        cancel=cancel,
+    )
+
+
+def decompress_file(
+    src: str | os.PathLike[str],
+    dst: str | os.PathLike[str],
+    *,
+    overwrite: bool = False,
+    threads: int | None = 1,
+    cancel: threading.Event | None = None,
+) -> FileResult:
+    """Write an uncompressed (Explicit VR Little Endian) copy of the RLE
+    Lossless DICOM file `src` to `dst`.
+
+    As :func:`compress_file`: a temporary file renamed when complete,
+    `src` only read, a file that is not RLE Lossless skipped, and no
+    exception for a bad file.
+
+    Parameters
+    ----------
+    src, dst : str or os.PathLike
+        The file to read and the file to write.
+    overwrite : bool
+        Replace `dst` if it exists; otherwise such a file is skipped.
+    threads : int, optional
+        Threads to decode the frames with; None for all usable cores.
+    cancel : threading.Event, optional
+        Set it to stop before the file is started.
+
+    Returns
+    -------
+    FileResult
+        The status ("written", "skipped" or "failed"), the reason, and
+        the sizes in bytes.
+    """
+    from dicomrle._decode import decompress
+
+    return _write_copy(
+        Path(src),
+        Path(dst),
+        overwrite=overwrite,
+        convert=lambda ds: decompress(ds, threads=threads),
+        cancel=cancel,
+    )
 
 
 def _write_bytes(
@@ -185,13 +313,35 @@ def _write_bytes(
     return tmp
 
 
-def _same_pixels(a: Path, b: Path) -> bool:
-    import numpy as np
+def _same_as_source(plan: _stream.Plan, src: int, copy: Path, threads: int) -> bool:
+    """True if the RLE copy decodes, with dicomrle's decoder, to the bytes
+    of the frames in the file open as `src`."""
+    import mmap
+
     import pydicom
 
-    return bool(
-        np.array_equal(pydicom.dcmread(a).pixel_array, pydicom.dcmread(b).pixel_array)
-    )
+    from dicomrle._dataset import Plan
+    from dicomrle._decode import matches
+
+    length = plan.frames * plan.rows * plan.columns * plan.samples
+    length *= plan.bits_allocated // 8
+    # A read-only map: the source's pages are file pages, not process memory.
+    with mmap.mmap(src, 0, access=mmap.ACCESS_READ) as mapped:
+        data = memoryview(mapped)[plan.pixel_offset : plan.pixel_offset + length]
+        try:
+            source = Plan(
+                data,
+                plan.frames,
+                plan.rows,
+                plan.columns,
+                plan.samples,
+                plan.bits_allocated,
+                False,
+                plan.planar,
+            )
+            return matches(pydicom.dcmread(copy), source, threads=threads)
+        finally:
+            data.release()
 
 
 def _files_under(folder: Path, recursive: bool) -> Iterator[Path]:

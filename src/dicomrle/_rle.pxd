@@ -1,4 +1,4 @@
-from libc.stdint cimport uint8_t
+from libc.stdint cimport uint8_t, uint32_t
 
 
 cdef extern from "rle.h" nogil:
@@ -14,6 +14,10 @@ cdef extern from "rle.h" nogil:
         DICOMRLE_ERR_SCRATCH
         DICOMRLE_ERR_NULL
         DICOMRLE_ERR_ISA
+        DICOMRLE_ERR_HEADER
+        DICOMRLE_ERR_SEGMENT_COUNT
+        DICOMRLE_ERR_OFFSET
+        DICOMRLE_ERR_SHORT
 
     ctypedef enum dicomrle_isa:
         DICOMRLE_ISA_AUTO
@@ -66,6 +70,33 @@ cdef extern from "rle.h" nogil:
     size_t dicomrle_encode_row_scalar(const uint8_t *src, size_t length, uint8_t *dst) noexcept
     const char *dicomrle_simd() noexcept
     const char *dicomrle_status_message(dicomrle_status status) noexcept
+
+    ctypedef struct dicomrle_decode_report:
+        int segment
+        size_t expected
+        size_t decoded
+        uint32_t segments
+        uint32_t offset
+        int extra
+
+    dicomrle_status dicomrle_decode(
+        const dicomrle_frame *frame, int lsb_first,
+        const uint8_t *src, size_t src_length,
+        uint8_t *dst, size_t dst_length,
+        dicomrle_decode_report *report,
+    ) noexcept
+    dicomrle_status dicomrle_decode_scalar(
+        const dicomrle_frame *frame, int lsb_first,
+        const uint8_t *src, size_t src_length,
+        uint8_t *dst, size_t dst_length,
+        dicomrle_decode_report *report,
+    ) noexcept
+    dicomrle_status dicomrle_decode_isa(
+        const dicomrle_frame *frame, int lsb_first,
+        const uint8_t *src, size_t src_length,
+        uint8_t *dst, size_t dst_length,
+        dicomrle_decode_report *report, dicomrle_isa isa,
+    ) noexcept
 
 
 cdef extern from *:

@@ -41,3 +41,41 @@ class Workspace:
     def encode(self, src: Buffer, count: int = 1) -> list[int]: ...
     def to_bytes(self, index: int = 0) -> bytes: ...
     def __buffer__(self, flags: int, /) -> memoryview: ...
+    def __release_buffer__(self, buffer: memoryview, /) -> None: ...
+
+def decode_into(
+    src: Buffer,
+    dst: Buffer,
+    *,
+    rows: int,
+    columns: int,
+    samples_per_pixel: int,
+    bytes_allocated: int,
+    big_endian: bool,
+    planar: bool,
+    lsb_first: bool = False,
+) -> bool: ...
+def decode(
+    src: Buffer,
+    *,
+    rows: int,
+    columns: int,
+    samples_per_pixel: int,
+    bytes_allocated: int,
+    big_endian: bool,
+    planar: bool,
+    lsb_first: bool = False,
+) -> bytes: ...
+def decode_isa(
+    src: Buffer,
+    isa: str,
+    *,
+    rows: int,
+    columns: int,
+    samples_per_pixel: int,
+    bytes_allocated: int,
+    big_endian: bool,
+    planar: bool,
+    lsb_first: bool = False,
+) -> bytes: ...
+def decode_isas() -> list[str]: ...

@@ -9,8 +9,12 @@ from libc.stdlib cimport free, malloc
 from dicomrle._rle cimport (
     DICOMRLE_BYTES_RESIZE,
     DICOMRLE_ERR_DST_LENGTH,
+    DICOMRLE_ERR_HEADER,
     DICOMRLE_ERR_NULL,
+    DICOMRLE_ERR_OFFSET,
     DICOMRLE_ERR_OVERFLOW,
+    DICOMRLE_ERR_SEGMENT_COUNT,
+    DICOMRLE_ERR_SHORT,
     DICOMRLE_ERR_SCRATCH,
     DICOMRLE_ISA_AUTO,
     DICOMRLE_ISA_AVX2,
@@ -19,6 +23,8 @@ from dicomrle._rle cimport (
     DICOMRLE_ISA_SSE2,
     DICOMRLE_OK,
     dicomrle_check,
+    dicomrle_decode_isa,
+    dicomrle_decode_report,
     dicomrle_encode_bound,
     dicomrle_encode_isa,
     dicomrle_advise_huge_pages,
@@ -276,3 +282,195 @@ cdef class Workspace:
 
     def __releasebuffer__(self, Py_buffer *view):
         self._exports -= 1
+
+
+# ------------------------------------------------------------------ decoder
+
+cdef str _plural(size_t n, str word):
+    return f"{n} {word}" if n == 1 else f"{n} {word}s"
+
+
+cdef object _decode_error(
+    dicomrle_status status,
+    const dicomrle_decode_report *report,
+    const uint8_t *src,
+    size_t src_length,
+    const dicomrle_frame *frame,
+):
+    """The exception for a failed decode, from the status and the report."""
+    cdef size_t k = <size_t>report.segment
+    cdef size_t need = frame.samples_per_pixel * frame.bytes_allocated
+    cdef size_t previous
+    if status == DICOMRLE_ERR_HEADER:
+        return ValueError(
+            f"the RLE frame is {_plural(src_length, 'byte')}, shorter than its "
+            "64-byte header"
+        )
+    if status == DICOMRLE_ERR_SEGMENT_COUNT:
+        return ValueError(
+            f"the RLE header says {_plural(report.segments, 'segment')}, but "
+            f"{8 * frame.bytes_allocated}-bit data with "
+            f"{_plural(frame.samples_per_pixel, 'sample')} per pixel needs {need}"
+        )
+    if status == DICOMRLE_ERR_OFFSET:
+        if report.offset < 64:
+            return ValueError(
+                f"RLE segment {k + 1} of {need} starts at offset {report.offset}, "
+                "inside the 64-byte header"
+            )
+        if report.offset > src_length:
+            return ValueError(
+                f"RLE segment {k + 1} of {need} starts at offset {report.offset}, "
+                f"past the end of the {src_length}-byte frame"
+            )
+        previous = (
+            src[4 * k] | src[4 * k + 1] << 8 | src[4 * k + 2] << 16
+            | <size_t>src[4 * k + 3] << 24
+        )
+        return ValueError(
+            f"RLE segment {k + 1} offset {report.offset} is not after segment "
+            f"{k}'s offset {previous}"
+        )
+    if status == DICOMRLE_ERR_SHORT:
+        return ValueError(
+            f"RLE segment {k + 1} of {need} decodes to "
+            f"{_plural(report.decoded, 'byte')}, but its plane needs "
+            f"{report.expected} (rows x columns)"
+        )
+    return _error(status)
+
+
+cdef bint _decode(
+    const uint8_t[::1] src,
+    uint8_t *dst,
+    size_t dst_length,
+    const dicomrle_frame *frame,
+    bint lsb_first,
+    dicomrle_isa code,
+) except -1:
+    """Decode `src` into dst[0, frame length); return report.extra."""
+    cdef const uint8_t *src_ptr = NULL
+    cdef size_t src_length = <size_t>src.shape[0]
+    cdef dicomrle_decode_report report
+    cdef dicomrle_status status
+    if src_length:
+        src_ptr = &src[0]
+    with nogil:
+        status = dicomrle_decode_isa(
+            frame, lsb_first, src_ptr, src_length, dst, dst_length, &report, code
+        )
+    if status != DICOMRLE_OK:
+        raise _decode_error(status, &report, src_ptr, src_length, frame)
+    return report.extra != 0
+
+
+cdef dicomrle_frame _decode_frame(
+    size_t rows,
+    size_t columns,
+    size_t samples_per_pixel,
+    size_t bytes_allocated,
+    bint big_endian,
+    bint planar,
+) except *:
+    return _checked_frame(
+        rows, columns, samples_per_pixel, bytes_allocated, bytes_allocated,
+        big_endian, planar, 0,
+    )
+
+
+def decode_into(
+    const uint8_t[::1] src not None,
+    uint8_t[::1] dst not None,
+    *,
+    size_t rows,
+    size_t columns,
+    size_t samples_per_pixel,
+    size_t bytes_allocated,
+    bint big_endian,
+    bint planar,
+    bint lsb_first=False,
+) -> bool:
+    """Decode one RLE Lossless frame into `dst`; see ``dicomrle_decode``.
+
+    `dst` is a writable C-contiguous buffer of at least the frame length
+    (rows x columns x samples x bytes); its first frame-length bytes are
+    written. Returns True if a segment decoded longer than its plane (the
+    surplus is ignored). Raises ValueError for bad parameters, a `dst` too
+    small or a malformed frame.
+    """
+    cdef dicomrle_frame frame = _decode_frame(
+        rows, columns, samples_per_pixel, bytes_allocated, big_endian, planar
+    )
+    cdef size_t length = dicomrle_frame_length(&frame)
+    cdef size_t dst_length = <size_t>dst.shape[0]
+    if dst_length < length:
+        raise ValueError(
+            f"the destination buffer is {_plural(dst_length, 'byte')}, shorter "
+            f"than the {length}-byte frame"
+        )
+    return _decode(src, &dst[0], dst_length, &frame, lsb_first, DICOMRLE_ISA_AUTO)
+
+
+cdef bytes _decode_new(
+    const uint8_t[::1] src,
+    size_t rows,
+    size_t columns,
+    size_t samples_per_pixel,
+    size_t bytes_allocated,
+    bint big_endian,
+    bint planar,
+    bint lsb_first,
+    dicomrle_isa code,
+):
+    cdef dicomrle_frame frame = _decode_frame(
+        rows, columns, samples_per_pixel, bytes_allocated, big_endian, planar
+    )
+    cdef size_t length = dicomrle_frame_length(&frame)
+    out = PyBytes_FromStringAndSize(NULL, <Py_ssize_t>length)
+    cdef uint8_t *dst = <uint8_t *>PyBytes_AS_STRING(out)
+    dicomrle_advise_huge_pages(dst, length)
+    _decode(src, dst, length, &frame, lsb_first, code)
+    return out
+
+
+def decode(
+    const uint8_t[::1] src not None,
+    *,
+    size_t rows,
+    size_t columns,
+    size_t samples_per_pixel,
+    size_t bytes_allocated,
+    bint big_endian,
+    bint planar,
+    bint lsb_first=False,
+) -> bytes:
+    """Decode one RLE Lossless frame into a new ``bytes``; see ``decode_into``."""
+    return _decode_new(
+        src, rows, columns, samples_per_pixel, bytes_allocated, big_endian,
+        planar, lsb_first, DICOMRLE_ISA_AUTO,
+    )
+
+
+def decode_isa(
+    const uint8_t[::1] src not None,
+    str isa not None,
+    *,
+    size_t rows,
+    size_t columns,
+    size_t samples_per_pixel,
+    size_t bytes_allocated,
+    bint big_endian,
+    bint planar,
+    bint lsb_first=False,
+) -> bytes:
+    """``decode`` with the instruction set `isa` (a name of ``decode_isas()``
+    or "auto"), for tests and benchmarks: every one gives the same result."""
+    return _decode_new(
+        src, rows, columns, samples_per_pixel, bytes_allocated, big_endian,
+        planar, lsb_first, _isa_code(isa, False),
+    )
+
+
+def decode_isas() -> list:
+    """The instruction sets ``decode_isa`` can use here, "scalar" first."""
+    return list(ISAS)

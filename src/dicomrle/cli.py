@@ -1,5 +1,6 @@
 """Command line: ``dicomrle compress PATH... -o OUTDIR [-j N] [--recursive]
-[--verify] [--overwrite] [--verbose]``."""
+[--verify] [--overwrite] [--verbose]`` and ``dicomrle decompress PATH...
+-o OUTDIR [-j N] [--recursive] [--overwrite] [--verbose]``."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ import sys
 import threading
 import time
 from collections import Counter
-from collections.abc import Generator, Sequence
+from collections.abc import Callable, Generator, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from pathlib import Path
 
@@ -20,8 +21,12 @@ from dicomrle._files import (
     WRITTEN,
     FileResult,
     compress_file,
+    decompress_file,
     plan_outputs,
 )
+
+# ``worker(src, dst, threads=..., cancel=..., **options)``: one file's job.
+Worker = Callable[..., FileResult]
 
 # pydicom's bundled example images, used when no PATH is given.
 EXAMPLES = (
@@ -32,13 +37,15 @@ EXAMPLES = (
     "examples_rgb_color.dcm",
     "rtdose.dcm",
 )
+# pydicom's bundled RLE Lossless images, decompressed when no PATH is given.
+RLE_EXAMPLES = ("MR_small_RLE.dcm", "SC_rgb_rle.dcm", "SC_rgb_rle_16bit_2frame.dcm")
 
 
-def example_paths() -> list[Path]:
-    """Return the paths of pydicom's bundled example images."""
+def example_paths(names: Sequence[str] = EXAMPLES) -> list[Path]:
+    """Return the paths of pydicom's bundled example images `names`."""
     from pydicom.data import get_testdata_file
 
-    return [Path(p) for name in EXAMPLES if (p := get_testdata_file(name))]
+    return [Path(p) for name in names if (p := get_testdata_file(name))]
 
 
 def _mb(n: float) -> str:
@@ -53,23 +60,17 @@ def _run(
     pairs: list[tuple[Path, Path]],
     jobs: int,
     cancel: threading.Event,
-    overwrite: bool,
-    verify: bool,
+    worker: Worker,
+    options: dict[str, bool],
 ) -> Generator[FileResult, None, None]:
-    """Yield each file's result as it completes. Closing the iterator (or an
-    interrupt) sets `cancel`: files under way stop and leave nothing, and
-    files not started are not tried."""
+    """Yield each file's result (``worker(src, dst, threads=..., cancel=...,
+    **options)``) as it completes. Closing the iterator (or an interrupt)
+    sets `cancel`: files under way stop and leave nothing, and files not
+    started are not tried."""
     if jobs == 1 or len(pairs) == 1:
         # One file at a time, its frames on `jobs` threads.
         for src, dst in pairs:
-            yield compress_file(
-                src,
-                dst,
-                threads=jobs,
-                cancel=cancel,
-                overwrite=overwrite,
-                verify=verify,
-            )
+            yield worker(src, dst, threads=jobs, cancel=cancel, **options)
         return
     # Files on `jobs` threads: the byte route reads, encodes and writes
     # without the GIL, and no worker process has to start.
@@ -83,14 +84,7 @@ def _run(
                     if pair is None:
                         break
                     running.add(
-                        pool.submit(
-                            compress_file,
-                            *pair,
-                            threads=1,
-                            cancel=cancel,
-                            overwrite=overwrite,
-                            verify=verify,
-                        )
+                        pool.submit(worker, *pair, threads=1, cancel=cancel, **options)
                     )
                 if not running:
                     return
@@ -101,10 +95,17 @@ def _run(
             cancel.set()
 
 
-def _compress(args: argparse.Namespace) -> int:
+def _batch(args: argparse.Namespace) -> int:
     from tqdm import tqdm
 
-    paths = args.paths or example_paths()
+    worker: Worker
+    if args.command == "compress":
+        worker, examples = compress_file, EXAMPLES
+        options = {"overwrite": args.overwrite, "verify": args.verify}
+    else:
+        worker, examples = decompress_file, RLE_EXAMPLES
+        options = {"overwrite": args.overwrite}
+    paths = args.paths or example_paths(examples)
     try:
         pairs = plan_outputs(paths, args.output, recursive=args.recursive)
     except (OSError, ValueError) as exc:
@@ -116,9 +117,7 @@ def _compress(args: argparse.Namespace) -> int:
     start = time.perf_counter()
     bar = tqdm(total=len(pairs), unit="file", disable=None, file=sys.stderr)
     cancel = threading.Event()
-    results = _run(
-        pairs, args.jobs, cancel, overwrite=args.overwrite, verify=args.verify
-    )
+    results = _run(pairs, args.jobs, cancel, worker, options)
     full = False
     try:
         for r in results:
@@ -181,10 +180,47 @@ def _jobs(text: str) -> int:
     return value
 
 
+def _add_batch_arguments(command: argparse.ArgumentParser, what: str) -> None:
+    """The arguments compress and decompress share."""
+    command.add_argument("paths", nargs="*", type=Path, metavar="PATH")
+    command.add_argument(
+        "-o",
+        "--output",
+        type=Path,
+        default=Path("dicomrle-output"),
+        metavar="OUTDIR",
+        help="folder for the copies (default: ./dicomrle-output)",
+    )
+    command.add_argument(
+        "-j",
+        "--jobs",
+        type=_jobs,
+        default=usable_cores(),
+        metavar="N",
+        help=f"files {what} at once, or threads for a single file "
+        "(default: the usable cores)",
+    )
+    command.add_argument(
+        "-r", "--recursive", action="store_true", help="descend into sub-folders"
+    )
+    command.add_argument(
+        "-v",
+        "--verbose",
+        action="store_true",
+        help="say which route each file took (bytes, or pydicom and why), "
+        "with the traceback of each failure",
+    )
+    command.add_argument(
+        "--overwrite",
+        action="store_true",
+        help="replace existing outputs (default: skip them)",
+    )
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the ``dicomrle`` command; return its exit code."""
     parser = argparse.ArgumentParser(
-        prog="dicomrle", description="DICOM RLE Lossless encoder"
+        prog="dicomrle", description="DICOM RLE Lossless encoder and decoder"
     )
     commands = parser.add_subparsers(dest="command", required=True)
     compress = commands.add_parser(
@@ -195,43 +231,21 @@ def main(argv: Sequence[str] | None = None) -> int:
         "PATH, compress pydicom's bundled example images. Exit code 1 if any "
         "file failed.",
     )
-    compress.add_argument("paths", nargs="*", type=Path, metavar="PATH")
-    compress.add_argument(
-        "-o",
-        "--output",
-        type=Path,
-        default=Path("dicomrle-output"),
-        metavar="OUTDIR",
-        help="folder for the copies (default: ./dicomrle-output)",
-    )
-    compress.add_argument(
-        "-j",
-        "--jobs",
-        type=_jobs,
-        default=usable_cores(),
-        metavar="N",
-        help="files encoded at once, or threads for a single file "
-        "(default: the usable cores)",
-    )
-    compress.add_argument(
-        "-r", "--recursive", action="store_true", help="descend into sub-folders"
-    )
+    _add_batch_arguments(compress, "encoded")
     compress.add_argument(
         "--verify",
         action="store_true",
         help="decode each copy and compare it with its source before keeping it",
     )
-    compress.add_argument(
-        "-v",
-        "--verbose",
-        action="store_true",
-        help="say which route each file took (bytes, or pydicom and why), "
-        "with the traceback of each failure",
+    decompress = commands.add_parser(
+        "decompress",
+        help="write uncompressed copies of RLE Lossless DICOM files",
+        description="Write an uncompressed (Explicit VR Little Endian) copy of "
+        "each RLE Lossless DICOM file; other files are skipped; folders are "
+        "mirrored under the output folder; inputs are never modified. With no "
+        "PATH, decompress pydicom's bundled RLE example images. Exit code 1 if "
+        "any file failed.",
     )
-    compress.add_argument(
-        "--overwrite",
-        action="store_true",
-        help="replace existing outputs (default: skip them)",
-    )
+    _add_batch_arguments(decompress, "decoded")
     args = parser.parse_args(argv)
-    return _compress(args)
+    return _batch(args)

@@ -1,7 +1,10 @@
-"""pydicom encoding plugin for RLE Lossless, for pydicom 2.x and 3.x.
+"""pydicom plugins for RLE Lossless: an encoder for pydicom 2.x and 3.x, a
+decoder for pydicom 3.x (pydicom 2.4 decodes through
+:mod:`dicomrle.pixel_data_handler`).
 
-pydicom 3.x calls ``encode_pixel_data(src, runner)``; pydicom 2.x calls
-``encode_pixel_data(src, **kwargs)``. Add it with :func:`dicomrle.register`.
+pydicom 3.x calls ``encode_pixel_data(src, runner)`` and
+``decode_pixel_data(src, runner)``; pydicom 2.x calls
+``encode_pixel_data(src, **kwargs)``. Add them with :func:`dicomrle.register`.
 """
 
 from __future__ import annotations
@@ -14,6 +17,7 @@ if TYPE_CHECKING:
     from dicomrle._frame import Buffer
 
 ENCODER_DEPENDENCIES = {RLELossless: ("dicomrle",)}
+DECODER_DEPENDENCIES = {RLELossless: ("dicomrle",)}
 REQUIRED = ("rows", "columns", "samples_per_pixel", "bits_allocated")
 
 
@@ -75,7 +79,7 @@ def encode_pixel_data(src: Buffer, runner: Any = None, **kwargs: Any) -> bytes:
     planar = opts.get("planar_configuration", 0) if samples > 1 else 0
     # pydicom 3 turns an ndarray into pixel-interleaved bytes, whatever the
     # dataset's Planar Configuration says.
-    if runner is not None and runner.is_array:
+    if runner is not None and _is_array(runner):
         planar = 0
     return encode(
         src,
@@ -90,6 +94,67 @@ def encode_pixel_data(src: Buffer, runner: Any = None, **kwargs: Any) -> bytes:
         ),
         sign_extend=opts.get("pixel_representation", 0) == 1,
     )
+
+
+def _is_array(runner: Any) -> bool:
+    """True if pydicom's runner encodes an ndarray; a runner built by hand,
+    with no source set, has no source type at all."""
+    try:
+        return bool(runner.is_array)
+    except AttributeError:
+        return False
+
+
+def decode_pixel_data(src: bytes, runner: Any) -> bytes:
+    """Return one RLE Lossless frame decoded, for pydicom 3's decoders.
+
+    The frame is returned little endian, colour by pixel, and the runner's
+    ``planar_configuration`` is set to 0 so that pydicom does not reorder
+    it. A single-bit frame gives one byte (0 or 1) per pixel, as pydicom's
+    own RLE decoder does. ``rle_segment_order="<"`` reads non-conformant
+    frames whose segments hold the least significant byte first.
+
+    Parameters
+    ----------
+    src : bytes
+        One RLE Lossless frame.
+    runner : pydicom.pixels.decoders.base.DecodeRunner
+        Its options give ``rows``, ``columns``, ``samples_per_pixel`` and
+        ``bits_allocated``.
+
+    Returns
+    -------
+    bytes
+        The decoded frame.
+
+    Raises
+    ------
+    TypeError
+        If an option is missing.
+    ValueError
+        If an option is out of range or `src` is not a valid RLE frame.
+    """
+    from dicomrle import _rle
+    from dicomrle._decode import _kernel
+    from dicomrle._frame import _is_one, as_bytes_view, check_single_bit
+
+    opts = runner.options
+    missing = [k for k in REQUIRED if opts.get(k) is None]
+    if missing:
+        raise TypeError(f"missing decoding option(s): {', '.join(map(repr, missing))}")
+    order = opts.get("rle_segment_order", ">")
+    if order not in ("<", ">"):
+        raise ValueError(f"'rle_segment_order' must be '<' or '>', not {order!r}")
+    samples = opts["samples_per_pixel"]
+    bits_allocated = opts["bits_allocated"]
+    if _is_one(bits_allocated):
+        check_single_bit(samples)
+        bits_allocated = 8
+    kernel = _kernel(opts["rows"], opts["columns"], samples, bits_allocated, "<", 0)
+    frame = _rle.decode(as_bytes_view(src), lsb_first=order == "<", **kernel)
+    if samples != 1:
+        runner.set_option("planar_configuration", 0)
+    return frame
 
 
 def _container_size(length: int, samples: int, bits_allocated: int) -> int | None:

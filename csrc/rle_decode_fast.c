@@ -1,0 +1,357 @@
+/*
+ * dicomrle: the decoder's segment unpackers and byte-plane zips, one per
+ * instruction set, and the one place that chooses among them.
+ *
+ * - unpack (rle_unpack.template.h): PackBits operations (PS3.5 G.3.2) as
+ *   wide stores: a literal is copied in blocks of 8, 16 or 32 bytes, a
+ *   replicate run filled with a splatted block, both rounded up to whole
+ *   blocks inside the caller's slack (rle_impl.h); near the end of src a
+ *   literal is copied exactly.
+ * - zip: the byte interleave of g planes into samples of the output
+ *   order: unpacklo/hi for 2, 4 and 8 planes, a byte shuffle for 3
+ *   (AVX2 only: SSE2 has no byte shuffle), a plain loop otherwise.
+ *
+ * The instruction sets are those of the encoder (rle_fast.c), chosen the
+ * same way: portable (64-bit words) always, SSE2 on x86 unless
+ * DICOMRLE_NO_SIMD, AVX2 through a target attribute when the CPU has it.
+ */
+#include "rle_impl.h"
+
+#include <string.h>
+
+#define MAX_RUN DICOMRLE_MAX_RUN
+
+/* out[g * i + j] = planes[j][i] for from <= i < count. */
+static void zip_tail(const uint8_t *const *planes, size_t g, size_t from,
+                     size_t count, uint8_t *out)
+{
+    size_t i, j;
+
+    for (j = 0; j < g; j++) {
+        const uint8_t *p = planes[j];
+        uint8_t *o = out + j;
+        for (i = from; i < count; i++) {
+            o[g * i] = p[i];
+        }
+    }
+}
+
+/* ------------------------------------------------------------ portable */
+static void copy_portable(uint8_t *out, const uint8_t *in, size_t n)
+{
+    size_t i = 0;
+
+    do {
+        uint64_t v;
+        memcpy(&v, in + i, 8);
+        memcpy(out + i, &v, 8);
+        i += 8;
+    } while (i < n);
+}
+
+static void fill_portable(uint8_t *out, uint8_t value, size_t n)
+{
+    const uint64_t v = 0x0101010101010101u * value;
+    size_t i = 0;
+
+    do {
+        memcpy(out + i, &v, 8);
+        i += 8;
+    } while (i < n);
+}
+
+#define RLE_FN(name) name##_portable
+#define RLE_TARGET
+#define RLE_BLOCK 8
+#include "rle_unpack.template.h"
+#undef RLE_FN
+#undef RLE_TARGET
+#undef RLE_BLOCK
+
+static void zip_portable(const uint8_t *const *planes, size_t g, size_t count,
+                         uint8_t *out)
+{
+    if (g == 2) {
+        const uint8_t *a = planes[0];
+        const uint8_t *b = planes[1];
+        size_t i;
+        for (i = 0; i < count; i++) {
+            out[2 * i] = a[i];
+            out[2 * i + 1] = b[i];
+        }
+        return;
+    }
+    zip_tail(planes, g, 0, count, out);
+}
+
+#if defined(RLE_SSE2)
+/* ---------------------------------------------------------------- sse2 */
+static void copy_sse2(uint8_t *out, const uint8_t *in, size_t n)
+{
+    size_t i = 0;
+
+    do {
+        _mm_storeu_si128((__m128i *)(out + i),
+                         _mm_loadu_si128((const __m128i *)(in + i)));
+        i += 16;
+    } while (i < n);
+}
+
+static void fill_sse2(uint8_t *out, uint8_t value, size_t n)
+{
+    const __m128i v = _mm_set1_epi8((char)value);
+    size_t i = 0;
+
+    do {
+        _mm_storeu_si128((__m128i *)(out + i), v);
+        i += 16;
+    } while (i < n);
+}
+
+#define RLE_FN(name) name##_sse2
+#define RLE_TARGET
+#define RLE_BLOCK 16
+#include "rle_unpack.template.h"
+#undef RLE_FN
+#undef RLE_TARGET
+#undef RLE_BLOCK
+
+#define LOAD(p) _mm_loadu_si128((const __m128i *)(p))
+#define STORE(p, v) _mm_storeu_si128((__m128i *)(p), (v))
+
+static void zip2_sse2(const uint8_t *a, const uint8_t *b, size_t count,
+                      uint8_t *out, size_t *done)
+{
+    size_t i;
+
+    for (i = 0; i + 16 <= count; i += 16) {
+        __m128i x = LOAD(a + i);
+        __m128i y = LOAD(b + i);
+        STORE(out + 2 * i, _mm_unpacklo_epi8(x, y));
+        STORE(out + 2 * i + 16, _mm_unpackhi_epi8(x, y));
+    }
+    *done = i;
+}
+
+static void zip4_sse2(const uint8_t *const *p, size_t count, uint8_t *out,
+                      size_t *done)
+{
+    size_t i;
+
+    for (i = 0; i + 16 <= count; i += 16) {
+        __m128i a = LOAD(p[0] + i), b = LOAD(p[1] + i);
+        __m128i c = LOAD(p[2] + i), d = LOAD(p[3] + i);
+        __m128i ab_lo = _mm_unpacklo_epi8(a, b), ab_hi = _mm_unpackhi_epi8(a, b);
+        __m128i cd_lo = _mm_unpacklo_epi8(c, d), cd_hi = _mm_unpackhi_epi8(c, d);
+        uint8_t *o = out + 4 * i;
+        STORE(o, _mm_unpacklo_epi16(ab_lo, cd_lo));
+        STORE(o + 16, _mm_unpackhi_epi16(ab_lo, cd_lo));
+        STORE(o + 32, _mm_unpacklo_epi16(ab_hi, cd_hi));
+        STORE(o + 48, _mm_unpackhi_epi16(ab_hi, cd_hi));
+    }
+    *done = i;
+}
+
+static void zip8_sse2(const uint8_t *const *p, size_t count, uint8_t *out,
+                      size_t *done)
+{
+    size_t i;
+
+    for (i = 0; i + 16 <= count; i += 16) {
+        __m128i e[8], f[8];
+        uint8_t *o = out + 8 * i;
+        int k;
+        /* Bytes to pairs (e: 01 lo, 01 hi, 23 lo, ...), pairs to quads
+           (f: 0123 of positions 0-3, 4-7, 8-11, 12-15, then 4567). */
+        for (k = 0; k < 4; k++) {
+            __m128i x = LOAD(p[2 * k] + i), y = LOAD(p[2 * k + 1] + i);
+            e[2 * k] = _mm_unpacklo_epi8(x, y);
+            e[2 * k + 1] = _mm_unpackhi_epi8(x, y);
+        }
+        for (k = 0; k < 2; k++) {
+            __m128i *q = f + 4 * k;
+            q[0] = _mm_unpacklo_epi16(e[4 * k], e[4 * k + 2]);
+            q[1] = _mm_unpackhi_epi16(e[4 * k], e[4 * k + 2]);
+            q[2] = _mm_unpacklo_epi16(e[4 * k + 1], e[4 * k + 3]);
+            q[3] = _mm_unpackhi_epi16(e[4 * k + 1], e[4 * k + 3]);
+        }
+        for (k = 0; k < 4; k++) {
+            STORE(o + 32 * k, _mm_unpacklo_epi32(f[k], f[k + 4]));
+            STORE(o + 32 * k + 16, _mm_unpackhi_epi32(f[k], f[k + 4]));
+        }
+    }
+    *done = i;
+}
+
+static void zip_sse2(const uint8_t *const *planes, size_t g, size_t count,
+                     uint8_t *out)
+{
+    size_t done = 0;
+
+    if (g == 2) {
+        zip2_sse2(planes[0], planes[1], count, out, &done);
+    } else if (g == 4) {
+        zip4_sse2(planes, count, out, &done);
+    } else if (g == 8) {
+        zip8_sse2(planes, count, out, &done);
+    }
+    zip_tail(planes, g, done, count, out);
+}
+#undef LOAD
+#undef STORE
+#endif /* RLE_SSE2 */
+
+#if defined(RLE_AVX2)
+/* ---------------------------------------------------------------- avx2 */
+#define AVX2 __attribute__((target("avx2")))
+
+static AVX2 void copy_avx2(uint8_t *out, const uint8_t *in, size_t n)
+{
+    size_t i = 0;
+
+    do {
+        _mm256_storeu_si256((__m256i *)(out + i),
+                            _mm256_loadu_si256((const __m256i *)(in + i)));
+        i += 32;
+    } while (i < n);
+}
+
+static AVX2 void fill_avx2(uint8_t *out, uint8_t value, size_t n)
+{
+    const __m256i v = _mm256_set1_epi8((char)value);
+    size_t i = 0;
+
+    do {
+        _mm256_storeu_si256((__m256i *)(out + i), v);
+        i += 32;
+    } while (i < n);
+}
+
+#define RLE_FN(name) name##_avx2
+#define RLE_TARGET AVX2
+#define RLE_BLOCK 32
+#include "rle_unpack.template.h"
+#undef RLE_FN
+#undef RLE_TARGET
+#undef RLE_BLOCK
+
+static AVX2 void zip2_avx2(const uint8_t *a, const uint8_t *b, size_t count,
+                           uint8_t *out, size_t *done)
+{
+    size_t i;
+
+    /* unpack works within 128-bit lanes: lo holds positions 0-7 and
+       16-23, hi 8-15 and 24-31; the permutes put the halves in order. */
+    for (i = 0; i + 32 <= count; i += 32) {
+        __m256i x = _mm256_loadu_si256((const __m256i *)(a + i));
+        __m256i y = _mm256_loadu_si256((const __m256i *)(b + i));
+        __m256i lo = _mm256_unpacklo_epi8(x, y);
+        __m256i hi = _mm256_unpackhi_epi8(x, y);
+        _mm256_storeu_si256((__m256i *)(out + 2 * i),
+                            _mm256_permute2x128_si256(lo, hi, 0x20));
+        _mm256_storeu_si256((__m256i *)(out + 2 * i + 32),
+                            _mm256_permute2x128_si256(lo, hi, 0x31));
+    }
+    *done = i;
+}
+
+/* Three planes (8-bit RGB): each output vector ORs one byte shuffle of
+   each plane; SHUF3[plane][vector] picks its bytes, 0x80 a zero. */
+static const uint8_t SHUF3[3][3][16] = {
+    {{0x00, 0x80, 0x80, 0x01, 0x80, 0x80, 0x02, 0x80, 0x80, 0x03, 0x80, 0x80, 0x04, 0x80, 0x80, 0x05},
+     {0x80, 0x80, 0x06, 0x80, 0x80, 0x07, 0x80, 0x80, 0x08, 0x80, 0x80, 0x09, 0x80, 0x80, 0x0A, 0x80},
+     {0x80, 0x0B, 0x80, 0x80, 0x0C, 0x80, 0x80, 0x0D, 0x80, 0x80, 0x0E, 0x80, 0x80, 0x0F, 0x80, 0x80}},
+    {{0x80, 0x00, 0x80, 0x80, 0x01, 0x80, 0x80, 0x02, 0x80, 0x80, 0x03, 0x80, 0x80, 0x04, 0x80, 0x80},
+     {0x05, 0x80, 0x80, 0x06, 0x80, 0x80, 0x07, 0x80, 0x80, 0x08, 0x80, 0x80, 0x09, 0x80, 0x80, 0x0A},
+     {0x80, 0x80, 0x0B, 0x80, 0x80, 0x0C, 0x80, 0x80, 0x0D, 0x80, 0x80, 0x0E, 0x80, 0x80, 0x0F, 0x80}},
+    {{0x80, 0x80, 0x00, 0x80, 0x80, 0x01, 0x80, 0x80, 0x02, 0x80, 0x80, 0x03, 0x80, 0x80, 0x04, 0x80},
+     {0x80, 0x05, 0x80, 0x80, 0x06, 0x80, 0x80, 0x07, 0x80, 0x80, 0x08, 0x80, 0x80, 0x09, 0x80, 0x80},
+     {0x0A, 0x80, 0x80, 0x0B, 0x80, 0x80, 0x0C, 0x80, 0x80, 0x0D, 0x80, 0x80, 0x0E, 0x80, 0x80, 0x0F}},
+};
+
+static AVX2 void zip3_avx2(const uint8_t *const *p, size_t count,
+                           uint8_t *out, size_t *done)
+{
+    __m128i m[3][3];
+    size_t i;
+    int k, v;
+
+    for (k = 0; k < 3; k++) {
+        for (v = 0; v < 3; v++) {
+            m[k][v] = _mm_loadu_si128((const __m128i *)SHUF3[k][v]);
+        }
+    }
+    for (i = 0; i + 16 <= count; i += 16) {
+        __m128i a = _mm_loadu_si128((const __m128i *)(p[0] + i));
+        __m128i b = _mm_loadu_si128((const __m128i *)(p[1] + i));
+        __m128i c = _mm_loadu_si128((const __m128i *)(p[2] + i));
+        for (v = 0; v < 3; v++) {
+            __m128i r = _mm_or_si128(
+                _mm_or_si128(_mm_shuffle_epi8(a, m[0][v]),
+                             _mm_shuffle_epi8(b, m[1][v])),
+                _mm_shuffle_epi8(c, m[2][v]));
+            _mm_storeu_si128((__m128i *)(out + 3 * i + 16 * v), r);
+        }
+    }
+    *done = i;
+}
+
+static AVX2 void zip_avx2(const uint8_t *const *planes, size_t g,
+                          size_t count, uint8_t *out)
+{
+    size_t done = 0;
+
+    if (g == 2) {
+        zip2_avx2(planes[0], planes[1], count, out, &done);
+    } else if (g == 3) {
+        zip3_avx2(planes, count, out, &done);
+    } else if (g == 4) {
+        zip4_sse2(planes, count, out, &done);
+    } else if (g == 8) {
+        zip8_sse2(planes, count, out, &done);
+    }
+    zip_tail(planes, g, done, count, out);
+}
+#endif /* RLE_AVX2 */
+
+/* ------------------------------------------------------------ dispatch */
+int dicomrle_decoder_get(dicomrle_isa isa, dicomrle_decoder *decoder)
+{
+    if (isa == DICOMRLE_ISA_AUTO) {
+#if defined(RLE_AVX2)
+        isa = dicomrle_avx2_usable() ? DICOMRLE_ISA_AVX2 : DICOMRLE_ISA_SSE2;
+#elif defined(RLE_SSE2)
+        isa = DICOMRLE_ISA_SSE2;
+#else
+        isa = DICOMRLE_ISA_PORTABLE;
+#endif
+    }
+    decoder->isa = isa;
+    switch (isa) {
+    case DICOMRLE_ISA_SCALAR:
+        decoder->unpack = 0;
+        decoder->zip = 0;
+        return 1;
+    case DICOMRLE_ISA_PORTABLE:
+        decoder->unpack = unpack_portable;
+        decoder->zip = zip_portable;
+        return 1;
+#if defined(RLE_SSE2)
+    case DICOMRLE_ISA_SSE2:
+        decoder->unpack = unpack_sse2;
+        decoder->zip = zip_sse2;
+        return 1;
+#endif
+#if defined(RLE_AVX2)
+    case DICOMRLE_ISA_AVX2:
+        if (!dicomrle_avx2_usable()) {
+            return 0;
+        }
+        decoder->unpack = unpack_avx2;
+        decoder->zip = zip_avx2;
+        return 1;
+#endif
+    default:
+        return 0;
+    }
+}
