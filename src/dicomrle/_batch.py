@@ -25,7 +25,7 @@ from dicomrle._frame import (
 if TYPE_CHECKING:
     import numpy as np
 
-    from dicomrle._encaps import Encapsulator
+    from dicomrle._encaps import Encapsulator, FileEncapsulator
     from dicomrle._frame import Buffer
     from dicomrle._rle import Workspace
 
@@ -83,7 +83,10 @@ class _InOrder:
     of workspaces, and given their places in the output in order."""
 
     def __init__(
-        self, jobs: int, writer: Encapsulator, spaces: list[Workspace]
+        self,
+        jobs: int,
+        writer: Encapsulator | FileEncapsulator,
+        spaces: list[Workspace],
     ) -> None:
         self.jobs = jobs
         self.writer = writer
@@ -130,7 +133,7 @@ class _InOrder:
 
 
 def encode_in_order(
-    writer: Encapsulator,
+    writer: Encapsulator | FileEncapsulator,
     count: int,
     threads: int,
     per_job: int,

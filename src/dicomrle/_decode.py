@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import sys
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from dicomrle._batch import check_threads, frames_per_job, run_all, useful_threads
 from dicomrle._frame import _is_one, as_bytes_view, check_frame, check_single_bit
@@ -32,7 +32,7 @@ def _kernel(
     bits_allocated: int,
     byteorder: str,
     planar_configuration: int,
-) -> dict[str, object]:
+) -> dict[str, Any]:
     """Check a frame's description; return the binding's keyword arguments."""
     rows, columns, samples_per_pixel, bytes_allocated = check_frame(
         rows=rows,
@@ -298,7 +298,7 @@ def decode_all(
     count = len(p.frames)
     threads = useful_threads(length, count, threads)
     per_job = frames_per_job(length, count, threads)
-    kernel = {
+    kernel: dict[str, Any] = {
         "rows": p.rows,
         "columns": p.columns,
         "samples_per_pixel": p.samples,
@@ -332,7 +332,7 @@ def matches(ds: Dataset, source: SourcePlan, *, threads: int | None = 1) -> bool
         return False
     length = p.frame_length
     frame_of = source.source()
-    kernel = {
+    kernel: dict[str, Any] = {
         "rows": p.rows,
         "columns": p.columns,
         "samples_per_pixel": p.samples,
@@ -403,7 +403,7 @@ def pixel_array(
     arr = np.empty(p.shape(), p.dtype())
     decode_all(
         p,
-        memoryview(arr.reshape(-1).view(np.uint8)),
+        as_bytes_view(arr.reshape(-1).view(np.uint8)),
         big_endian=sys.byteorder == "big",
         threads=threads,
         lsb_first=lsb_first,
@@ -472,7 +472,7 @@ def decompress(
         )
     out = np.empty(total, np.uint8)
     decode_all(
-        p, memoryview(out), big_endian=False, threads=threads, lsb_first=lsb_first
+        p, as_bytes_view(out), big_endian=False, threads=threads, lsb_first=lsb_first
     )
     value = pack_single_bit(out) if p.bits_allocated == 1 else out.tobytes()
     del out

@@ -70,15 +70,15 @@ def _offsets(table: Sequence[int], what: str, items: list[Fragment]) -> list[int
     first = items[0].start - 8
     for index, item in enumerate(items):
         starts[item.start - 8 - first] = index
-    found = []
+    found: list[int] = []
     for k, offset in enumerate(table):
-        index = starts.get(offset)
-        if index is None or (found and index <= found[-1]):
+        at = starts.get(offset)
+        if at is None or (found and at <= found[-1]):
             raise ValueError(
                 f"the {what} offset {offset} of frame {k} is not the start of a "
                 "fragment after the previous frame's"
             )
-        found.append(index)
+        found.append(at)
     if found and found[0] != 0:
         raise ValueError(f"the {what} does not start at the first fragment")
     return found

@@ -71,7 +71,9 @@ def register(label: str = "dicomrle") -> None:
     """
     from dicomrle.plugin import decode_pixel_data, encode_pixel_data
 
-    coders = [(_rle_encoder(), PLUGIN, encode_pixel_data, "encoder")]
+    coders: list[tuple[Any, tuple[str, str], object, str]] = [
+        (_rle_encoder(), PLUGIN, encode_pixel_data, "encoder")
+    ]
     if (decoder := _rle_decoder()) is not None:
         coders.append((decoder, DECODER_PLUGIN, decode_pixel_data, "decoder"))
     # Both are checked before either is added: a clash changes nothing.

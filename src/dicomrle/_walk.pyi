@@ -1,4 +1,6 @@
-from typing_extensions import Buffer
+from typing import Any
+
+from dicomrle._frame import Buffer
 
 OK: int
 NEED_MORE: int
@@ -7,7 +9,5 @@ STATUS_NAMES: dict[int, str]
 ELEMENTS: tuple[str, ...]
 
 def message(status: int) -> str: ...
-def walk_file(
-    buf: Buffer, file_size: int
-) -> tuple[int, dict[str, int | tuple[int, int, int, str]]]: ...
+def walk_file(buf: Buffer, file_size: int) -> tuple[int, dict[str, Any]]: ...
 def walk_tail(buf: Buffer) -> tuple[int, int]: ...

@@ -99,6 +99,7 @@ def _batch(args: argparse.Namespace) -> int:
     from tqdm import tqdm
 
     worker: Worker
+    examples: Sequence[str]
     if args.command == "compress":
         worker, examples = compress_file, EXAMPLES
         options = {"overwrite": args.overwrite, "verify": args.verify}

@@ -83,6 +83,7 @@ def get_pixeldata(ds: Dataset, rle_segment_order: str = ">") -> np.ndarray:
     import numpy as np
 
     from dicomrle._decode import NotDecodable, decode_all, plan
+    from dicomrle._frame import as_bytes_view
 
     if rle_segment_order not in ("<", ">"):
         raise ValueError(
@@ -97,7 +98,7 @@ def get_pixeldata(ds: Dataset, rle_segment_order: str = ">") -> np.ndarray:
     arr = np.empty(p.frame_length // p.kernel_bytes * len(p.frames), p.dtype())
     decode_all(
         p,
-        memoryview(arr.view(np.uint8)),
+        as_bytes_view(arr.view(np.uint8)),
         big_endian=sys.byteorder == "big",
         threads=None,
         lsb_first=rle_segment_order == "<",
