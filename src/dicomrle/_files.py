@@ -50,9 +50,10 @@ def _temporary(dst: Path) -> Path:
     return dst.with_name(f".{dst.name}.{secrets.token_hex(4)}.part")
 
 
-# ``by_bytes(fd, dst)``: the route taken, and the temporary copy it wrote or
-# None when the file is left to pydicom.
-ByteRoute = Callable[[int, Path], "tuple[str, Path | None]"]
+# ``by_bytes(fd)``: the route the file open as `fd` takes, and, on the byte
+# route, ``write(dst)``, which writes a temporary copy beside `dst` and
+# returns it; None when the file is left to pydicom.
+ByteRoute = Callable[[int], "tuple[str, Callable[[Path], Path] | None]"]
 
 
 def _write_copy(
@@ -105,7 +106,9 @@ def _write_copy(
             raise Cancelled
         if by_bytes is not None:
             with open(src, "rb") as f:
-                route, tmp = by_bytes(f.fileno(), dst)
+                route, write = by_bytes(f.fileno())
+                if write is not None:
+                    tmp = write(dst)
         if tmp is None:
             tmp = _via_pydicom(src, dst, convert, check)
             route = route or "pydicom"
@@ -213,15 +216,19 @@ def compress_file(
 
     threads = check_threads(threads)
 
-    def by_bytes(fd: int, dst: Path) -> tuple[str, Path | None]:
+    def by_bytes(fd: int) -> tuple[str, Callable[[Path], Path] | None]:
         plan = _stream.plan(fd, os.fstat(fd).st_size)
         if not isinstance(plan, _stream.Plan):
             return f"pydicom ({plan.reason})", None
-        tmp = _write_bytes(plan, fd, dst, threads, cancel)
-        if verify and not _same_as_source(plan, fd, tmp, threads):
-            tmp.unlink(missing_ok=True)
-            raise _Refused(DIFFERENT)
-        return "bytes", tmp
+
+        def write(dst: Path) -> Path:
+            tmp = _write_bytes(plan, fd, dst, threads, cancel)
+            if verify and not _same_as_source(plan, fd, tmp, threads):
+                tmp.unlink(missing_ok=True)
+                raise _Refused(DIFFERENT)
+            return tmp
+
+        return "bytes", write
 
     def convert(ds: Dataset) -> object:
         from dicomrle._dataset import compress, plan
