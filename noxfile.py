@@ -23,6 +23,7 @@ def bench(session: nox.Session) -> None:
     session.install(".[bench]", "pydicom==3.0.*", "imagecodecs", "pytest", "pytest-benchmark")
     session.run("python", "benchmarks/compare.py", "--quick")
     session.run("python", "benchmarks/bench_batch.py", "--quick")
+    session.run("python", "benchmarks/decode_kernel.py", "--quick")
     session.run("python", "-m", "pytest", "benchmarks", "-q", "--benchmark-disable")
 
 

@@ -33,7 +33,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-import frames as corpus  # noqa: E402
+import frames as corpus
 
 LABELS = {
     "auto": "dicomrle (auto ISA)",
@@ -73,8 +73,12 @@ def decoders(image: corpus.Image) -> dict[str, Callable[[bytes], object]]:
 
     rows, columns = image.rows, image.columns
     kw = dict(
-        rows=rows, columns=columns, samples_per_pixel=1, bytes_allocated=2,
-        big_endian=False, planar=False,
+        rows=rows,
+        columns=columns,
+        samples_per_pixel=1,
+        bytes_allocated=2,
+        big_endian=False,
+        planar=False,
     )
     dst = bytearray(image.frame_bytes)
     out: dict[str, Callable[[bytes], object]] = {
@@ -126,11 +130,17 @@ def run(repeats: int, limit: int | None, pydicom_frames: int) -> dict:
             for name, fn in fns.items():
                 if name == "pydicom" and times[name] < float("inf"):
                     continue
-                times[name] = min(times[name], best(lambda fn=fn: fn(src)))
-        rows.append({
-            "name": image.name, "rows": image.rows, "columns": image.columns,
-            "bytes": len(raw), "encoded": len(src), "seconds": times,
-        })
+                times[name] = min(times[name], best(lambda fn=fn, src=src: fn(src)))
+        rows.append(
+            {
+                "name": image.name,
+                "rows": image.rows,
+                "columns": image.columns,
+                "bytes": len(raw),
+                "encoded": len(src),
+                "seconds": times,
+            }
+        )
     return summarize(rows)
 
 
@@ -144,8 +154,11 @@ def summarize(rows: list[dict]) -> dict:
         # dicomrle auto on the same frames, for the ratio.
         ours = sum(r["seconds"]["auto"] for r in done)
         totals[name] = {
-            "frames": len(done), "bytes": n, "seconds": t,
-            "gb_per_s": n / t / 1e9, "auto_speedup": t / ours,
+            "frames": len(done),
+            "bytes": n,
+            "seconds": t,
+            "gb_per_s": n / t / 1e9,
+            "auto_speedup": t / ours,
         }
     return {"frames": rows, "totals": totals}
 
@@ -158,8 +171,9 @@ def report(result: dict, repeats: int) -> str:
     lines = [
         f"{len(frames)} whole 16-bit CT/MR frames, "
         f"{sum(r['bytes'] for r in frames) / 1e6:.1f} MB decoded, "
-        f"{sum(r['encoded'] for r in frames) / 1e6:.1f} MB encoded; best of {repeats}; "
-        f"dicomrle auto ISA = {_rle.SIMD}; {platform.processor() or platform.machine()}",
+        f"{sum(r['encoded'] for r in frames) / 1e6:.1f} MB encoded; "
+        f"best of {repeats}; dicomrle auto ISA = {_rle.SIMD}; "
+        f"{platform.processor() or platform.machine()}",
         "",
         "| decoder | frames | GB/s of output | dicomrle auto is faster by |",
         "|---|---:|---:|---:|",
@@ -170,9 +184,11 @@ def report(result: dict, repeats: int) -> str:
             f"{t['auto_speedup']:.2f}x |"
         )
     lines.append("")
-    lines.append("Every decoder writes the same output here: little-endian 16-bit "
-                 "samples, interleaved (one sample per pixel, so no planes to "
-                 "reorder).")
+    lines.append(
+        "Every decoder writes the same output here: little-endian 16-bit "
+        "samples, interleaved (one sample per pixel, so no planes to "
+        "reorder)."
+    )
     return "\n".join(lines)
 
 
@@ -183,8 +199,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--json", type=Path, help="write the results here")
     args = parser.parse_args(argv)
     repeats = 3 if args.quick else args.repeats
-    result = run(repeats, limit=4 if args.quick else None,
-                 pydicom_frames=1 if args.quick else 4)
+    result = run(
+        repeats, limit=4 if args.quick else None, pydicom_frames=1 if args.quick else 4
+    )
     print(report(result, repeats))
     if args.json:
         args.json.write_text(json.dumps(result, indent=1))

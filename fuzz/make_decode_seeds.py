@@ -30,7 +30,9 @@ MAX_LEN = 16384  # run.sh's -max_len for this harness
 
 
 def describe(rows: int, columns: int, spp: int, ba: int, flags: int = 0) -> bytes:
-    return struct.pack("<BHHBBB", flags, rows - 1, columns - 1, spp - 1, ALLOCATED.index(ba), 0)
+    return struct.pack(
+        "<BHHBBB", flags, rows - 1, columns - 1, spp - 1, ALLOCATED.index(ba), 0
+    )
 
 
 def packbits(row: bytes) -> bytes:
@@ -60,7 +62,9 @@ def frame(planes: list[bytes], columns: int, *, pad: bool = True) -> bytes:
     """An RLE frame of byte planes, each encoded row by row."""
     segments = []
     for plane in planes:
-        seg = b"".join(packbits(plane[r : r + columns]) for r in range(0, len(plane), columns))
+        seg = b"".join(
+            packbits(plane[r : r + columns]) for r in range(0, len(plane), columns)
+        )
         if pad and len(seg) % 2:
             seg += b"\x00"
         segments.append(seg)
@@ -115,7 +119,10 @@ def synthetic() -> list[bytes]:
     hdr = struct.unpack("<16I", good[:64])
     first, second = hdr[1], hdr[2]
     bad = {
-        "truncated": [good[:k] for k in (0, 1, 63, 64, 65, first + 3, second, second + 1, len(good) - 1)],
+        "truncated": [
+            good[:k]
+            for k in (0, 1, 63, 64, 65, first + 3, second, second + 1, len(good) - 1)
+        ],
         "count": [with_offsets(good, [], c) for c in (0, 1, 3, 15, 16, 0xFFFFFFFF)],
         "offset": [
             with_offsets(good, [first, 10]),
@@ -130,13 +137,21 @@ def synthetic() -> list[bytes]:
         "trailing": [good + b"\x01\x02\x03", good + b"\x00" * 64],
         "noop": [
             header([len(good) - second + 2, len(good) - second])
-            + b"\x80\x80" + good[first:second] + good[second:]
+            + b"\x80\x80"
+            + good[first:second]
+            + good[second:]
         ],
         # One run for the whole plane, crossing every row.
         "rows": [header([2, 2]) + bytes([257 - 40, 7]) + bytes([257 - 40, 9])],
-        "longer": [header([6, 2]) + bytes([257 - 40, 7, 1, 1, 2, 0]) + bytes([257 - 40, 9])],
-        "run-last": [header([2, 3]) + bytes([257 - 39, 7]) + bytes([257 - 40, 9, 0x81])],
-        "literal-cut": [header([2, 6]) + bytes([257 - 40, 7]) + bytes([257 - 38, 9, 0x05, 1, 2, 3])],
+        "longer": [
+            header([6, 2]) + bytes([257 - 40, 7, 1, 1, 2, 0]) + bytes([257 - 40, 9])
+        ],
+        "run-last": [
+            header([2, 3]) + bytes([257 - 39, 7]) + bytes([257 - 40, 9, 0x81])
+        ],
+        "literal-cut": [
+            header([2, 6]) + bytes([257 - 40, 7]) + bytes([257 - 38, 9, 0x05, 1, 2, 3])
+        ],
     }
     for datas in bad.values():
         for data in datas:
@@ -147,11 +162,20 @@ def synthetic() -> list[bytes]:
 
 
 FILES = (
-    "CT_small.dcm", "MR_small.dcm", "SC_rgb.dcm", "SC_rgb_16bit.dcm", "rtdose_1frame.dcm",
+    "CT_small.dcm",
+    "MR_small.dcm",
+    "SC_rgb.dcm",
+    "SC_rgb_16bit.dcm",
+    "rtdose_1frame.dcm",
 )
 RLE_FILES = (
-    "MR_small_RLE.dcm", "SC_rgb_rle.dcm", "SC_rgb_rle_16bit.dcm", "SC_rgb_rle_32bit.dcm",
-    "rtdose_rle_1frame.dcm", "OBXXXX1A_rle.dcm", "emri_small_RLE.dcm",
+    "MR_small_RLE.dcm",
+    "SC_rgb_rle.dcm",
+    "SC_rgb_rle_16bit.dcm",
+    "SC_rgb_rle_32bit.dcm",
+    "rtdose_rle_1frame.dcm",
+    "OBXXXX1A_rle.dcm",
+    "emri_small_RLE.dcm",
 )
 
 
@@ -159,10 +183,12 @@ def from_files() -> list[bytes]:
     try:
         import numpy as np
         import pydicom
-        from pydicom.encaps import generate_frames
         from pydicom.data import get_testdata_file
+        from pydicom.encaps import generate_frames
     except ImportError as exc:
-        print(f"make_decode_seeds: {exc}; writing synthetic seeds only", file=sys.stderr)
+        print(
+            f"make_decode_seeds: {exc}; writing synthetic seeds only", file=sys.stderr
+        )
         return []
 
     seeds = []
