@@ -180,7 +180,7 @@ def report(result: dict, repeats: int) -> str:
     ]
     for name, t in totals.items():
         lines.append(
-            f"| {LABELS[name]} | {t['frames']} | {t['gb_per_s']:.2f} | "
+            f"| {LABELS[name]} | {t['frames']} | {t['gb_per_s']:.3g} | "
             f"{t['auto_speedup']:.2f}x |"
         )
     lines.append("")
