@@ -204,8 +204,9 @@ typedef struct dicomrle_decode_report {
  *
  * Reads src[0 .. src_length) only (src may be NULL when src_length is 0)
  * and writes dst[0 .. dicomrle_frame_length(frame)) only; dst_length must
- * be at least that. On success every one of those bytes is written. On
- * error the content of dst is unspecified. report may be NULL.
+ * be at least that; src and dst must not overlap. On success every one of
+ * those bytes is written; on error the content of dst is unspecified.
+ * report may be NULL.
  * No heap allocation; about 16 KiB of stack.
  *
  * Statuses: DICOMRLE_ERR_NULL (frame, dst, or src with src_length > 0),

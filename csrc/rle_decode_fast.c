@@ -37,36 +37,20 @@ static void zip_tail(const uint8_t *const *planes, size_t g, size_t from,
 }
 
 /* ------------------------------------------------------------ portable */
-static void copy_portable(uint8_t *out, const uint8_t *in, size_t n)
+static void op128_portable(uint8_t *out, const uint8_t *in)
 {
-    size_t i = 0;
-
-    do {
-        uint64_t v;
-        memcpy(&v, in + i, 8);
-        memcpy(out + i, &v, 8);
-        i += 8;
-    } while (i < n);
-}
-
-static void fill_portable(uint8_t *out, uint8_t value, size_t n)
-{
-    const uint64_t v = 0x0101010101010101u * value;
-    size_t i = 0;
-
-    do {
-        memcpy(out + i, &v, 8);
-        i += 8;
-    } while (i < n);
+    if (in[0] < 128) {
+        memcpy(out, in + 1, 128);
+    } else {
+        memset(out, in[1], 128);
+    }
 }
 
 #define RLE_FN(name) name##_portable
 #define RLE_TARGET
-#define RLE_BLOCK 8
 #include "rle_unpack.template.h"
 #undef RLE_FN
 #undef RLE_TARGET
-#undef RLE_BLOCK
 
 static void zip_portable(const uint8_t *const *planes, size_t g, size_t count,
                          uint8_t *out)
@@ -86,35 +70,28 @@ static void zip_portable(const uint8_t *const *planes, size_t g, size_t count,
 
 #if defined(RLE_SSE2)
 /* ---------------------------------------------------------------- sse2 */
-static void copy_sse2(uint8_t *out, const uint8_t *in, size_t n)
+static void op128_sse2(uint8_t *out, const uint8_t *in)
 {
-    size_t i = 0;
+    int k;
 
-    do {
-        _mm_storeu_si128((__m128i *)(out + i),
-                         _mm_loadu_si128((const __m128i *)(in + i)));
-        i += 16;
-    } while (i < n);
-}
-
-static void fill_sse2(uint8_t *out, uint8_t value, size_t n)
-{
-    const __m128i v = _mm_set1_epi8((char)value);
-    size_t i = 0;
-
-    do {
-        _mm_storeu_si128((__m128i *)(out + i), v);
-        i += 16;
-    } while (i < n);
+    if (in[0] < 128) {
+        for (k = 0; k < 128; k += 16) {
+            _mm_storeu_si128((__m128i *)(out + k),
+                             _mm_loadu_si128((const __m128i *)(in + 1 + k)));
+        }
+    } else {
+        const __m128i v = _mm_set1_epi8((char)in[1]);
+        for (k = 0; k < 128; k += 16) {
+            _mm_storeu_si128((__m128i *)(out + k), v);
+        }
+    }
 }
 
 #define RLE_FN(name) name##_sse2
 #define RLE_TARGET
-#define RLE_BLOCK 16
 #include "rle_unpack.template.h"
 #undef RLE_FN
 #undef RLE_TARGET
-#undef RLE_BLOCK
 
 #define LOAD(p) _mm_loadu_si128((const __m128i *)(p))
 #define STORE(p, v) _mm_storeu_si128((__m128i *)(p), (v))
@@ -205,35 +182,29 @@ static void zip_sse2(const uint8_t *const *planes, size_t g, size_t count,
 /* ---------------------------------------------------------------- avx2 */
 #define AVX2 __attribute__((target("avx2")))
 
-static AVX2 void copy_avx2(uint8_t *out, const uint8_t *in, size_t n)
+static AVX2 void op128_avx2(uint8_t *out, const uint8_t *in)
 {
-    size_t i = 0;
+    int k;
 
-    do {
-        _mm256_storeu_si256((__m256i *)(out + i),
-                            _mm256_loadu_si256((const __m256i *)(in + i)));
-        i += 32;
-    } while (i < n);
-}
-
-static AVX2 void fill_avx2(uint8_t *out, uint8_t value, size_t n)
-{
-    const __m256i v = _mm256_set1_epi8((char)value);
-    size_t i = 0;
-
-    do {
-        _mm256_storeu_si256((__m256i *)(out + i), v);
-        i += 32;
-    } while (i < n);
+    if (in[0] < 128) {
+        for (k = 0; k < 128; k += 32) {
+            _mm256_storeu_si256(
+                (__m256i *)(out + k),
+                _mm256_loadu_si256((const __m256i *)(in + 1 + k)));
+        }
+    } else {
+        const __m256i v = _mm256_set1_epi8((char)in[1]);
+        for (k = 0; k < 128; k += 32) {
+            _mm256_storeu_si256((__m256i *)(out + k), v);
+        }
+    }
 }
 
 #define RLE_FN(name) name##_avx2
 #define RLE_TARGET AVX2
-#define RLE_BLOCK 32
 #include "rle_unpack.template.h"
 #undef RLE_FN
 #undef RLE_TARGET
-#undef RLE_BLOCK
 
 static AVX2 void zip2_avx2(const uint8_t *a, const uint8_t *b, size_t count,
                            uint8_t *out, size_t *done)

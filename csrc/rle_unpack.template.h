@@ -2,10 +2,10 @@
  * dicomrle: the PackBits segment decoder of one instruction set (PS3.5
  * G.3.2), included once per instruction set by rle_decode_fast.c with
  * RLE_FN(name) naming its functions, RLE_TARGET its target attribute, and
- * RLE_FN(copy)(out, in, n) and RLE_FN(fill)(out, value, n) defined before:
- * both write out[0 .. n) and may go on to the end of the block of
- * RLE_BLOCK bytes (a divisor of 128) that holds out[n - 1]; copy reads
- * in[0 .. 128) at most. The contract is dicomrle_decoder.unpack's
+ * RLE_FN(op128)(out, in) defined before: it writes out[0 .. 128) with the
+ * operation whose header is in[0] as if it gave 128 bytes, the literal
+ * in[1 .. 129) or the byte in[1] repeated (for a no-op, anything), and
+ * reads in[0 .. 129) only. The contract is dicomrle_decoder.unpack's
  * (rle_impl.h).
  */
 static RLE_TARGET size_t RLE_FN(unpack)(const uint8_t **inp,
@@ -15,32 +15,41 @@ static RLE_TARGET size_t RLE_FN(unpack)(const uint8_t **inp,
 {
     const uint8_t *in = *inp;
 
+    (void)src_end;
+    /* While any operation lies wholly inside the segment: each writes a
+       whole 128-byte block (inside the caller's slack), whatever its
+       length, so only literal or run is a branch. */
+    while (have < want && end - in > DICOMRLE_MAX_RUN) {
+        unsigned h = in[0];
+        RLE_FN(op128)(out + have, in);
+        if (h < 128) {
+            have += h + 1;
+            in += h + 2;
+        } else {
+            have += h == 128 ? 0 : 257 - h;
+            in += h == 128 ? 1 : 2;
+        }
+    }
+    /* The last operations, exactly: a literal cut by the end gives the
+       bytes before it, a replicate header as the last byte nothing. */
     while (have < want && in < end) {
         unsigned h = *in++;
         size_t n;
 
         if (h < 128) {
-            /* A literal of h + 1 bytes: whole blocks while 128 bytes of
-               src remain to read from, else exactly what the segment has. */
             n = h + 1;
-            if (n <= (size_t)(end - in) &&
-                (size_t)(src_end - in) >= DICOMRLE_MAX_RUN) {
-                RLE_FN(copy)(out + have, in, n);
-            } else {
-                if (n > (size_t)(end - in)) {
-                    n = (size_t)(end - in);
-                }
-                memcpy(out + have, in, n);
+            if (n > (size_t)(end - in)) {
+                n = (size_t)(end - in);
             }
+            memcpy(out + have, in, n);
             in += n;
             have += n;
         } else if (h > 128) {
-            /* A replicate run of 257 - h bytes; 128 is a no-op. */
             if (in == end) {
                 break;
             }
             n = 257 - h;
-            RLE_FN(fill)(out + have, *in++, n);
+            memset(out + have, *in++, n);
             have += n;
         }
     }

@@ -1,19 +1,24 @@
 #!/usr/bin/env bash
-# Build fuzz/fuzz_encode.c with libFuzzer, ASan and UBSan, write the seed
-# corpus, fuzz for SECONDS (default 60), print the number of executions,
-# and exit non-zero if the fuzzer found a crash. See fuzz/README.md.
+# Build fuzz/fuzz_encode.c, fuzz/fuzz_decode.c and fuzz/fuzz_walk.c with
+# libFuzzer, ASan and UBSan, write their seed corpora, replay the past
+# crashes, fuzz for SECONDS in all (default 60: a third each for the encoder,
+# the decoder and the element walker), print each fuzzer's number of
+# executions, and exit non-zero if any found a crash.
+# See fuzz/README.md.
 #
 #   fuzz/run.sh [SECONDS] [-- LIBFUZZER_ARGS...]
 #
-# SECONDS 0 builds and writes the seeds only.
+# SECONDS 0 builds, writes the seeds and replays the crashes only.
 #
 # Environment:
 #   CLANG       clang to build with (default: clang, else the newest
 #               /usr/lib/llvm-*/bin/clang)
 #   PYTHON      python for make_seeds.py (default: python3; without pydicom
 #               it writes the synthetic seeds only)
-#   FUZZ_WORK   work directory: binary, corpus, crashes, log
-#               (default: build/fuzz in the repository)
+#   FUZZ_WORK   work directory: binaries, corpora, crashes, logs
+#               (default: build/fuzz in the repository; the decoder's and
+#               the walker's corpus, artifacts and log are in decode/ and
+#               walk/ under it)
 #   FUZZ_CFLAGS extra compiler flags, e.g. -DFUZZ_ALLOW_STALE_LENGTH_ON_NULL
 set -euo pipefail
 
@@ -28,10 +33,6 @@ if (($#)) && [[ $1 == -- ]]; then
     shift
 fi
 extra=("$@")
-
-# The element walker (fuzz_walk.c) gets a third of the time, after the kernel.
-walk_seconds=$((seconds / 3))
-seconds=$((seconds - walk_seconds))
 
 work=${FUZZ_WORK:-$repo/build/fuzz}
 python=${PYTHON:-python3}
@@ -51,25 +52,45 @@ if [[ -z $clang ]]; then
 fi
 
 mkdir -p "$work/corpus" "$work/artifacts"
-bin=$work/fuzz_encode
-seeds=$work/seeds
+for dir in decode walk; do
+    mkdir -p "$work/$dir/corpus" "$work/$dir/artifacts"
+done
+flags=(-fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all
+       -O1 -g -std=c99 -Wall -Wextra)
+kernel=("$repo"/csrc/rle*.c)
+for name in encode decode walk; do
+    echo "== building $work/fuzz_$name with $clang"
+    sources=("${kernel[@]}")
+    [[ $name == walk ]] && sources=("$repo/csrc/dcm_walk.c")
+    # shellcheck disable=SC2086 # FUZZ_CFLAGS is a list of flags
+    "$clang" "${flags[@]}" ${FUZZ_CFLAGS:-} \
+        -I"$repo/csrc" "$repo/fuzz/fuzz_$name.c" "${sources[@]}" -o "$work/fuzz_$name"
+done
 
-echo "== building $bin with $clang"
-# shellcheck disable=SC2086 # FUZZ_CFLAGS is a list of flags
-"$clang" -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all \
-    -O1 -g -std=c99 -Wall -Wextra ${FUZZ_CFLAGS:-} \
-    -I"$repo/csrc" "$repo/fuzz/fuzz_encode.c" "$repo"/csrc/*.c -o "$bin"
+echo "== writing seeds to $work/seeds, $work/decode/seeds and $work/walk/seeds"
+rm -rf "$work/seeds" "$work/decode/seeds" "$work/walk/seeds"
+"$python" "$repo/fuzz/make_seeds.py" "$work/seeds"
+"$python" "$repo/fuzz/make_decode_seeds.py" "$work/decode/seeds"
+"$python" "$repo/fuzz/make_walk_seeds.py" "$work/walk/seeds"
 
-echo "== writing seeds to $seeds"
-rm -rf "$seeds"
-"$python" "$repo/fuzz/make_seeds.py" "$seeds"
-
+# Encoder reproducers are the files of fuzz/crashes, decoder ones those of
+# fuzz/crashes/decode.
 echo "== replaying the inputs that once failed (fuzz/crashes)"
-"$bin" "$repo"/fuzz/crashes/* >"$work/replay.log" 2>&1 || {
+replay() {
+    local bin=$1 dir=$2
+    local files=()
+    [[ -d $dir ]] || return 0
+    mapfile -t files < <(find "$dir" -maxdepth 1 -type f | sort)
+    ((${#files[@]})) || return 0
+    "$bin" "${files[@]}" >>"$work/replay.log" 2>&1
+}
+: >"$work/replay.log"
+if ! replay "$work/fuzz_encode" "$repo/fuzz/crashes" ||
+   ! replay "$work/fuzz_decode" "$repo/fuzz/crashes/decode"; then
     cat "$work/replay.log"
     echo "== FAILED: a past crash is back" >&2
     exit 1
-}
+fi
 
 # libFuzzer reads -max_total_time=0 as "no limit": 0 here means build only.
 if ((seconds == 0)); then
@@ -77,65 +98,42 @@ if ((seconds == 0)); then
     exit 0
 fi
 
-log=$work/fuzz.log
-before=$(find "$work/artifacts" -type f | wc -l)
-echo "== fuzzing for $seconds s (log: $log)"
-set +e
-# The corpus directory comes first: libFuzzer adds new inputs to it, and it
-# grows from run to run. Seeds are read only.
-ASAN_OPTIONS=${ASAN_OPTIONS:-abort_on_error=1:detect_leaks=1} \
-UBSAN_OPTIONS=${UBSAN_OPTIONS:-halt_on_error=1:print_stacktrace=1} \
-    "$bin" -max_total_time="$seconds" -print_final_stats=1 \
-    -max_len=8192 -timeout=20 -rss_limit_mb=2048 \
-    -artifact_prefix="$work/artifacts/" "${extra[@]}" \
-    "$work/corpus" "$seeds" >"$log" 2>&1
-rc=$?
-set -e
+# fuzz NAME DIR SECONDS MAX_LEN: one fuzzer, its corpus in DIR/corpus (kept
+# and grown from run to run; the seeds are read only).
+failed=0
+fuzz() {
+    local name=$1 dir=$2 secs=$3 max_len=$4
+    local bin=$work/fuzz_$name log=$dir/fuzz.log before after rc execs
+    before=$(find "$dir/artifacts" -type f | wc -l)
+    echo "== fuzzing $name for $secs s (log: $log)"
+    set +e
+    ASAN_OPTIONS=${ASAN_OPTIONS:-abort_on_error=1:detect_leaks=1} \
+    UBSAN_OPTIONS=${UBSAN_OPTIONS:-halt_on_error=1:print_stacktrace=1} \
+        "$bin" -max_total_time="$secs" -print_final_stats=1 \
+        -max_len="$max_len" -timeout=20 -rss_limit_mb=2048 \
+        -artifact_prefix="$dir/artifacts/" "${extra[@]}" \
+        "$dir/corpus" "$dir/seeds" >"$log" 2>&1
+    rc=$?
+    set -e
+    grep -E '^stat::' "$log" || true
+    execs=$(awk '/^stat::number_of_executed_units:/ { print $2 }' "$log")
+    after=$(find "$dir/artifacts" -type f | wc -l)
+    if ((rc != 0)) || ((after > before)); then
+        echo "== FAILED: fuzz_$name exit code $rc; the report:" >&2
+        grep -E -A 20 "fuzz_$name: |ERROR: |runtime error" "$log" | head -n 60 >&2 || tail -n 60 "$log" >&2
+        grep -E 'Test unit written to' "$log" >&2 || true
+        echo "reproduce with: $bin FILE   (see fuzz/README.md)" >&2
+        failed=1
+        return
+    fi
+    echo "== fuzz_$name clean: ${execs:-?} executions in $secs s, corpus $(find "$dir/corpus" -type f | wc -l) inputs"
+}
 
-grep -E '^stat::' "$log" || true
-execs=$(awk '/^stat::number_of_executed_units:/ { print $2 }' "$log")
-after=$(find "$work/artifacts" -type f | wc -l)
-if ((rc != 0)) || ((after > before)); then
-    echo "== FAILED: exit code $rc; the report:" >&2
-    grep -E -A 20 'fuzz_encode: |ERROR: |runtime error' "$log" | head -n 60 >&2 || tail -n 60 "$log" >&2
-    grep -E 'Test unit written to' "$log" >&2 || true
-    echo "reproduce with: $bin FILE   (see fuzz/README.md)" >&2
-    exit 1
-fi
-echo "== clean: ${execs:-?} executions in $seconds s, corpus $(find "$work/corpus" -type f | wc -l) inputs"
-
-# --- the element walker: csrc/dcm_walk.c -----------------------------------
-walk_bin=$work/fuzz_walk
-walk_work=$work/walk
-mkdir -p "$walk_work/corpus" "$walk_work/artifacts"
-echo "== building $walk_bin"
-# shellcheck disable=SC2086
-"$clang" -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all \
-    -O1 -g -std=c99 -Wall -Wextra ${FUZZ_CFLAGS:-} \
-    -I"$repo/csrc" "$repo/fuzz/fuzz_walk.c" "$repo/csrc/dcm_walk.c" -o "$walk_bin"
-rm -rf "$walk_work/seeds"
-"$python" "$repo/fuzz/make_walk_seeds.py" "$walk_work/seeds"
-if ((walk_seconds == 0)); then
-    exit 0
-fi
-log=$walk_work/fuzz.log
-before=$(find "$walk_work/artifacts" -type f | wc -l)
-echo "== fuzzing the walker for $walk_seconds s (log: $log)"
-set +e
-ASAN_OPTIONS=${ASAN_OPTIONS:-abort_on_error=1:detect_leaks=1} \
-UBSAN_OPTIONS=${UBSAN_OPTIONS:-halt_on_error=1:print_stacktrace=1} \
-    "$walk_bin" -max_total_time="$walk_seconds" -print_final_stats=1 \
-    -max_len=8192 -timeout=20 -rss_limit_mb=2048 \
-    -artifact_prefix="$walk_work/artifacts/" "${extra[@]}" \
-    "$walk_work/corpus" "$walk_work/seeds" >"$log" 2>&1
-rc=$?
-set -e
-grep -E '^stat::' "$log" || true
-after=$(find "$walk_work/artifacts" -type f | wc -l)
-if ((rc != 0)) || ((after > before)); then
-    echo "== FAILED (walker): exit code $rc; the report:" >&2
-    grep -E -A 20 'fuzz_walk: |ERROR: |runtime error' "$log" | head -n 60 >&2 || tail -n 60 "$log" >&2
-    grep -E 'Test unit written to' "$log" >&2 || true
-    exit 1
-fi
-echo "== walker clean: $(awk '/^stat::number_of_executed_units:/ { print $2 }' "$log") executions in $walk_seconds s"
+# The decoder's seeds hold whole encoded frames: a larger -max_len.
+encode_seconds=$((seconds / 3))
+walk_seconds=$((seconds / 3))
+decode_seconds=$((seconds - encode_seconds - walk_seconds))
+((encode_seconds > 0)) && fuzz encode "$work" "$encode_seconds" 8192
+fuzz decode "$work/decode" "$decode_seconds" 16384
+((walk_seconds > 0)) && fuzz walk "$work/walk" "$walk_seconds" 8192
+exit "$failed"
