@@ -8,8 +8,10 @@ file with one line, leaving nothing partial."""
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
+import shutil
 import signal
 import struct
 import subprocess
@@ -18,10 +20,12 @@ import time
 import warnings
 from pathlib import Path
 
+import numpy as np
 import pydicom
 import pytest
 
 import dicomrle
+import memlimit
 from corpus import excluded_paths, find, image_id, images
 from decoders import FILE_DECODERS, GDCM_DECODERS, require_tool
 from dicomrle import _stream
@@ -274,6 +278,100 @@ def test_the_largest_file_in_bounded_memory(tmp_path):
     for (item,) in items:
         count += 1
         assert item == (real if count == frames else zero)
+    assert count == frames
+
+
+# A file many times the memory its conversion may use: 8191 frames (4 GiB)
+# of which every EVERY-th is a real CT frame, each shifted to be unlike the
+# others, and the rest a hole (zeros).
+EVERY = 4
+LIMIT = 256 << 20
+
+
+def shifted(ct: np.ndarray, k: int) -> bytes:
+    """Frame `k` of the generated file, as stored: the CT frame's pixels
+    rolled by k places if it is real, else zeros."""
+    return np.roll(ct, k).tobytes() if k % EVERY == 0 else bytes(ct.nbytes)
+
+
+def generated_multiframe(path: Path, frames: int, ct: np.ndarray) -> int:
+    """Write the file: real frames where k % EVERY == 0, a hole between;
+    return its Pixel Data offset."""
+    header = multiframe_header(frames)
+    with open(path, "wb") as f:
+        f.write(header)
+        for k in range(0, frames, EVERY):
+            f.seek(len(header) + k * ct.nbytes)
+            f.write(shifted(ct, k))
+        f.truncate(len(header) + frames * ct.nbytes)
+        os.fsync(f.fileno())
+        # Out of the page cache: the child's cgroup must bring it back in.
+        os.posix_fadvise(f.fileno(), 0, 0, os.POSIX_FADV_DONTNEED)
+    return len(header)
+
+
+def test_the_largest_file_under_a_memory_limit(tmp_path):
+    """The largest native Pixel Data there can be (8191 frames of 512 x 512
+    x 16 bits, 4 GiB) converts in a child process held by a cgroup to 256
+    MiB of memory, page cache included: 16 times less than the input, and
+    less than the output (about 370 MB). The cgroup's memory reaches the
+    limit (the file pages are reclaimed as the conversion goes) and stays
+    under it, and every frame of the output is what encode_frame makes of the
+    source frame; a few decode back to the source's bytes."""
+    frame_bytes = 512 * 512 * 2
+    frames = 0xFFFFFFFE // frame_bytes
+    need = 3 << 30  # a quarter of the input is data; the output; a margin
+    room = shutil.disk_usage(tmp_path).free
+    if room < need:
+        pytest.skip(f"the disk lacks room: {room >> 20} MiB free under {tmp_path}, "
+                    f"{need >> 20} MiB needed")  # fmt: skip
+    stack = contextlib.ExitStack()
+    try:
+        limited = stack.enter_context(memlimit.memory_cgroup(LIMIT))
+    except memlimit.Unavailable as error:
+        pytest.skip(
+            f"cannot limit memory here ({error}); "
+            "test_the_largest_file_in_bounded_memory asserts the peak resident "
+            "memory instead"
+        )
+    ct = np.frombuffer(read(find("693_UNCR.dcm")).PixelData[:frame_bytes], "<u2")
+    src, out = tmp_path / "big.dcm", tmp_path / "big-rle.dcm"
+    with stack:
+        offset = generated_multiframe(src, frames, ct)
+        result = limited.run(
+            [sys.executable, "-c", BIG_FILE_SCRIPT, str(src), str(out)],
+            capture_output=True,
+            text=True,
+            check=False,
+        )
+        peak = limited.peak()
+    assert result.returncode == 0, result.stderr
+    route, rss, _, _ = result.stdout.split()
+    assert route == "bytes"
+    assert int(rss) < LIMIT
+    assert peak <= LIMIT
+    # It did reach the limit: the file pages it read and wrote were charged
+    # to it, and it went on as they were reclaimed.
+    assert peak > LIMIT * 3 // 4
+    assert out.stat().st_size > LIMIT
+
+    from pydicom.encaps import generate_fragmented_frames
+
+    ds = pydicom.dcmread(out, defer_size=1024)
+    assert ds.NumberOfFrames == frames
+    items = generate_fragmented_frames(ds.PixelData, number_of_frames=frames)
+    shape = {"rows": 512, "columns": 512, "samples_per_pixel": 1, "bits_allocated": 16}
+    zero = dicomrle.encode_frame(bytes(frame_bytes), **shape)
+    count = 0
+    with open(src, "rb") as f:
+        for k, (item,) in enumerate(items):
+            count += 1
+            expected = shifted(ct, k)
+            assert item == (dicomrle.encode_frame(expected, **shape)
+                            if k % EVERY == 0 else zero), k  # fmt: skip
+            if k in (0, 1, 4096, frames - 3, frames - 1):
+                stored = os.pread(f.fileno(), frame_bytes, offset + k * frame_bytes)
+                assert dicomrle.decode_frame(item, **shape) == stored == expected, k
     assert count == frames
 
 
