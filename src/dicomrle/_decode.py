@@ -10,6 +10,8 @@ from dicomrle._batch import check_threads, run_all, useful_threads
 from dicomrle._frame import _is_one, as_bytes_view, check_frame, check_single_bit
 
 if TYPE_CHECKING:
+    from collections.abc import Sequence
+
     import numpy as np
     from pydicom.dataset import Dataset
 
@@ -329,29 +331,62 @@ def decode_all(
 def matches(ds: Dataset, source: SourcePlan, *, threads: int | None = 1) -> bool:
     """True if the RLE Lossless `ds` decodes to the frames of `source`, the
     plan of the uncompressed dataset it was made from, byte for byte."""
+    p = plan(ds)
+    if (len(p.frames), p.rows, p.columns, p.samples, p.bits_allocated) != (
+        source.frames,
+        source.rows,
+        source.columns,
+        source.samples,
+        source.bits_allocated,
+    ):
+        return False
+    return frames_match(p.frames, source, threads=threads)
+
+
+def frames_match(
+    frames: Sequence[Buffer], source: SourcePlan, *, threads: int | None = 1
+) -> bool:
+    """True if the RLE Lossless `frames`, as many as `source` has and of its
+    description, decode to the frames of `source` byte for byte.
+
+    Each thread decodes a run of frames at a time into one buffer and
+    compares it with the source frame; the first difference ends the run.
+
+    Raises
+    ------
+    ValueError
+        If a frame is not valid RLE for the description.
+    """
     from dicomrle import _rle
 
-    p = plan(ds)
-    if (len(p.frames), p.frame_length) != (source.frames, source.frame_length):
+    count = len(frames)
+    if count != source.frames:
         return False
-    length = p.frame_length
+    length = source.frame_length
     frame_of = source.source()
     kernel: dict[str, Any] = {
-        "rows": p.rows,
-        "columns": p.columns,
-        "samples_per_pixel": p.samples,
-        "bytes_allocated": p.kernel_bytes,
+        "rows": source.rows,
+        "columns": source.columns,
+        "samples_per_pixel": source.samples,
+        "bytes_allocated": source.kernel_bits // 8,
         "big_endian": source.big_endian,
         "planar": source.samples > 1 and source.planar == 1,
     }
-    threads = useful_threads(length, len(p.frames), check_threads(threads))
+    threads = useful_threads(length, count, check_threads(threads))
+    per_job = max(1, -(-count // (JOBS_PER_THREAD * threads)))
 
-    def same(index: int) -> bool:
-        decoded = bytearray(length)
-        _rle.decode_into(p.frames[index], decoded, **kernel)
-        return memoryview(decoded) == as_bytes_view(frame_of(index, 1))
+    def same(number: int) -> bool:
+        scratch = bytearray(length)
+        for index in range(number * per_job, min(count, (number + 1) * per_job)):
+            expected = as_bytes_view(frame_of(index, 1))
+            try:
+                if not _rle.decode_equals(frames[index], expected, scratch, **kernel):
+                    return False
+            except ValueError as exc:
+                raise ValueError(f"frame {index}: {exc}") from None
+        return True
 
-    return all(run_all(same, len(p.frames), threads))
+    return all(run_all(same, -(-count // per_job), threads))
 
 
 def _check_lsb_first(lsb_first: object) -> bool:

@@ -69,6 +69,19 @@ def decode(
     planar: bool,
     lsb_first: bool = False,
 ) -> bytes: ...
+def decode_equals(
+    src: Buffer,
+    expected: Buffer,
+    scratch: Buffer,
+    *,
+    rows: int,
+    columns: int,
+    samples_per_pixel: int,
+    bytes_allocated: int,
+    big_endian: bool,
+    planar: bool,
+    lsb_first: bool = False,
+) -> bool: ...
 def decode_isa(
     src: Buffer,
     isa: str,

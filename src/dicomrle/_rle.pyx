@@ -12,7 +12,7 @@ from cpython.bytes cimport PyBytes_AS_STRING, PyBytes_FromStringAndSize
 from libc.stdint cimport uint8_t
 from cpython.pyport cimport PY_SSIZE_T_MAX
 from libc.stdlib cimport calloc, free, malloc
-from libc.string cimport memset
+from libc.string cimport memcmp, memset
 
 from dicomrle._rle cimport (
     DICOMRLE_BYTES_RESIZE,
@@ -417,6 +417,41 @@ def decode_into(
             f"than the {length}-byte frame"
         )
     return _decode(src, &dst[0], dst_length, &frame, lsb_first, DICOMRLE_ISA_AUTO)
+
+
+def decode_equals(
+    const uint8_t[::1] src not None,
+    const uint8_t[::1] expected not None,
+    uint8_t[::1] scratch not None,
+    *,
+    size_t rows,
+    size_t columns,
+    size_t samples_per_pixel,
+    size_t bytes_allocated,
+    bint big_endian,
+    bint planar,
+    bint lsb_first=False,
+) -> bool:
+    """Decode one RLE Lossless frame into `scratch`, as ``decode_into``
+    does, and return True if it equals `expected` (the frame length bytes
+    exactly), False otherwise. Raises as ``decode_into`` does."""
+    cdef dicomrle_frame frame = _decode_frame(
+        rows, columns, samples_per_pixel, bytes_allocated, big_endian, planar
+    )
+    cdef size_t length = dicomrle_frame_length(&frame)
+    cdef size_t dst_length = <size_t>scratch.shape[0]
+    cdef int differ
+    if dst_length < length:
+        raise ValueError(
+            f"the scratch buffer is {_plural(dst_length, 'byte')}, shorter "
+            f"than the {length}-byte frame"
+        )
+    _decode(src, &scratch[0], dst_length, &frame, lsb_first, DICOMRLE_ISA_AUTO)
+    if <size_t>expected.shape[0] != length:
+        return False
+    with nogil:
+        differ = memcmp(&scratch[0], &expected[0], length)
+    return differ == 0
 
 
 cdef bytes _decode_new(
