@@ -103,3 +103,33 @@ def test_a_spoiled_copy_is_refused(spoil, threads, tmp_path, monkeypatch):
     assert list(out.parent.iterdir()) == []  # no copy, no .part
     kept = compress_file(src, out, verify=False, threads=threads)
     assert kept.status == "written"  # without --verify the spoiled copy stays
+
+
+@pytest.mark.parametrize("spoil", [None, "offset", "length"])
+def test_extended_offset_table(spoil, tmp_path):
+    """A copy with an Extended Offset Table (what the byte route writes when
+    the offsets outgrow 32 bits) passes when its tables are right."""
+    src = plain(find("OBXXXX1A_2frame.dcm"))
+    copy = tmp_path / "copy.dcm"
+    fd = os.open(src, os.O_RDONLY)
+    try:
+        plan = _stream.plan(fd, os.fstat(fd).st_size)
+        assert isinstance(plan, _stream.Plan)
+        out = os.open(copy, os.O_RDWR | os.O_CREAT, 0o644)
+        try:
+            _stream.write(plan, fd, out, extended=True)
+        finally:
+            os.close(out)
+        data = bytearray(copy.read_bytes())
+        ds = pydicom.dcmread(copy)
+        assert len(ds.ExtendedOffsetTable) == 16
+        if spoil == "offset":
+            at = data.index(b"\xe0\x7f\x01\x00OV") + 12 + 8
+            data[at] ^= 1
+        elif spoil == "length":
+            at = data.index(b"\xe0\x7f\x02\x00OV") + 12
+            data[at] ^= 1
+        copy.write_bytes(bytes(data))
+        assert _files._same_as_source(plan, fd, copy, 2) is (spoil is None)
+    finally:
+        os.close(fd)
