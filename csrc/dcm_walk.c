@@ -319,10 +319,10 @@ static dcmwalk_status walk(const cursor *c, size_t pos, size_t end,
 }
 
 /* "1.2.840.10008.1.2.1", padded to even length with NUL or a space. */
-static int is_explicit_little(const cursor *c, const dcmwalk_value *v)
+/* The transfer syntax value v is `uid`, padded with one NUL or space. */
+static int is_syntax(const cursor *c, const dcmwalk_value *v, const char *uid,
+                     size_t n)
 {
-    static const char uid[] = "1.2.840.10008.1.2.1";
-    const size_t n = sizeof uid - 1;
     if (v->length != n + 1 || v->offset > c->available ||
         c->available - v->offset < v->length) {
         return 0;
@@ -331,8 +331,18 @@ static int is_explicit_little(const cursor *c, const dcmwalk_value *v)
            (c->buf[v->offset + n] == 0 || c->buf[v->offset + n] == ' ');
 }
 
+/* Explicit VR Little Endian; with `rle`, RLE Lossless too (PS3.5 A.4.2:
+   its dataset is encoded as Explicit VR Little Endian). */
+static int is_explicit_little(const cursor *c, const dcmwalk_value *v, int rle)
+{
+    static const char evrle[] = "1.2.840.10008.1.2.1";
+    static const char rle_lossless[] = "1.2.840.10008.1.2.5";
+    return is_syntax(c, v, evrle, sizeof evrle - 1) ||
+           (rle && is_syntax(c, v, rle_lossless, sizeof rle_lossless - 1));
+}
+
 /* Walk group 0002 from DCMWALK_META_START; set info->meta_end. */
-static dcmwalk_status walk_meta(const cursor *c, size_t file_size,
+static dcmwalk_status walk_meta(const cursor *c, size_t file_size, int rle,
                                 dcmwalk_info *info, stop *out)
 {
     size_t pos = DCMWALK_META_START;
@@ -401,7 +411,7 @@ static dcmwalk_status walk_meta(const cursor *c, size_t file_size,
             out->need = ts->offset + ts->length;
             return DCMWALK_NEED_MORE;
         }
-        if (!is_explicit_little(c, ts)) {
+        if (!is_explicit_little(c, ts, rle)) {
             out->where = ts->header;
             return DCMWALK_SYNTAX;
         }
@@ -409,8 +419,8 @@ static dcmwalk_status walk_meta(const cursor *c, size_t file_size,
     return DCMWALK_OK;
 }
 
-dcmwalk_status dcmwalk_file(const uint8_t *buf, size_t available,
-                            size_t file_size, dcmwalk_info *info)
+static dcmwalk_status walk_file(const uint8_t *buf, size_t available,
+                                size_t file_size, int rle, dcmwalk_info *info)
 {
     cursor c;
     stop out = {0, 0, 0};
@@ -435,7 +445,7 @@ dcmwalk_status dcmwalk_file(const uint8_t *buf, size_t available,
     if (memcmp(buf + 128, "DICM", 4) != 0) {
         return DCMWALK_NOT_PART10;
     }
-    status = walk_meta(&c, file_size, info, &out);
+    status = walk_meta(&c, file_size, rle, info, &out);
     if (status == DCMWALK_OK) {
         status = walk(&c, info->meta_end, file_size, 0, 1, info, &out);
     }
@@ -447,6 +457,18 @@ dcmwalk_status dcmwalk_file(const uint8_t *buf, size_t available,
         info->error_offset = out.where;
     }
     return status;
+}
+
+dcmwalk_status dcmwalk_file(const uint8_t *buf, size_t available,
+                            size_t file_size, dcmwalk_info *info)
+{
+    return walk_file(buf, available, file_size, 0, info);
+}
+
+dcmwalk_status dcmwalk_file_rle(const uint8_t *buf, size_t available,
+                                size_t file_size, dcmwalk_info *info)
+{
+    return walk_file(buf, available, file_size, 1, info);
 }
 
 dcmwalk_status dcmwalk_tail(const uint8_t *buf, size_t length,

@@ -126,6 +126,16 @@ dcmwalk_status dcmwalk_file(const uint8_t *buf, size_t available,
                             size_t file_size, dcmwalk_info *info);
 
 /*
+ * dcmwalk_file() that also takes the RLE Lossless transfer syntax
+ * (1.2.840.10008.1.2.5), whose dataset is Explicit VR Little Endian too:
+ * its Pixel Data has undefined length, so a well-formed file ends the walk
+ * with DCMWALK_ENCAPSULATED, values[DCMWALK_PIXEL_DATA].offset where the
+ * value's first item starts. For reading back a file this library wrote.
+ */
+dcmwalk_status dcmwalk_file_rle(const uint8_t *buf, size_t available,
+                                size_t file_size, dcmwalk_info *info);
+
+/*
  * Walk the top-level elements that follow the Pixel Data: buf[0 .. length)
  * must hold whole elements, each tag above (7FE0,0010), ascending, well
  * formed as for dcmwalk_file(). Reports nothing but the status and, on

@@ -113,6 +113,32 @@ static void check_tail(const uint8_t *data, size_t n)
     CHECK(status != DCMWALK_OK || where == 0, "tail OK with an offset");
 }
 
+/* dcmwalk_file_rle() on the whole file: a listed status, and the same
+   walk as dcmwalk_file() unless the transfer syntax is RLE Lossless. */
+static void check_rle(const uint8_t *data, size_t size, dcmwalk_status plain,
+                      const dcmwalk_info *info)
+{
+    dcmwalk_info rle;
+    uint8_t *buf = copy_of(data, size);
+    const dcmwalk_value *pixel = &rle.values[DCMWALK_PIXEL_DATA];
+    dcmwalk_status status = dcmwalk_file_rle(size ? buf : NULL, size, size, &rle);
+    CHECK(memcmp(buf, data, size) == 0, "the RLE walker wrote to its input");
+    free(buf);
+    CHECK(status <= DCMWALK_NULL && status != DCMWALK_NEED_MORE,
+          "RLE walk status %d", (int)status);
+    if (plain != DCMWALK_SYNTAX) {
+        CHECK(status == plain, "RLE walk %d, plain walk %d", (int)status,
+              (int)plain);
+        CHECK(status != DCMWALK_OK ||
+                  memcmp(&rle.values, &info->values, sizeof rle.values) == 0,
+              "the RLE walk gave another report");
+    }
+    if (status == DCMWALK_ENCAPSULATED) {
+        CHECK(pixel->present && pixel->offset <= size && pixel->length == 0,
+              "encapsulated Pixel Data at %zu of %zu", pixel->offset, size);
+    }
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     dcmwalk_info whole, part;
@@ -122,6 +148,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
     status = walk_prefix(data, size, size, &whole);
     CHECK(status != DCMWALK_NEED_MORE, "NEED_MORE with the whole file");
+    check_rle(data, size, status, &whole);
     if (status == DCMWALK_OK) {
         check_ok(data, size, &whole);
         check_tail(data + whole.after_pixel, size - whole.after_pixel);

@@ -163,6 +163,37 @@ class TestPlugin:
         assert decode_pixel_data(frame, decoder) == data
         assert decoder.get_option("planar_configuration") == 0
 
+    def test_plugin_checks_every_description_after_caching_one(self):
+        # The plugin keeps checked descriptions: a look-alike (16.0, True)
+        # of a cached one is still checked and refused.
+        from pydicom.pixels.decoders.base import DecodeRunner
+
+        from dicomrle.plugin import decode_pixel_data
+
+        data = bytes(range(40))
+        frame = dicomrle.encode_frame(
+            data, rows=4, columns=5, samples_per_pixel=1, bits_allocated=16
+        )
+        options = dict(rows=4, columns=5, samples_per_pixel=1, bits_allocated=16)
+        runner = DecodeRunner(RLELossless)
+        for key, value in options.items():
+            runner.set_option(key, value)
+        assert decode_pixel_data(frame, runner) == data
+        assert decode_pixel_data(bytearray(frame), runner) == data
+        for key, value, error in [
+            ("bits_allocated", 16.0, ValueError),
+            ("samples_per_pixel", True, TypeError),
+            ("rows", [4], TypeError),
+            ("rle_segment_order", "=", ValueError),
+            ("columns", None, TypeError),
+        ]:
+            bad = DecodeRunner(RLELossless)
+            for k, v in {**options, key: value}.items():
+                bad.set_option(k, v)
+            with pytest.raises(error):
+                decode_pixel_data(frame, bad)
+        assert decode_pixel_data(frame, runner) == data
+
     def test_register_is_idempotent_and_refuses_a_foreign_label(self):
         from pydicom.pixels.decoders import RLELosslessDecoder
         from pydicom.pixels.encoders import RLELosslessEncoder

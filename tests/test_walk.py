@@ -320,3 +320,60 @@ def test_tail():
 def test_every_status_has_a_message():
     for code in _walk.STATUS_NAMES:
         assert _walk.message(code)
+
+
+def test_rle_lossless_files_with_rle():
+    """walk_file(rle=True), for reading back the copies dicomrle writes:
+    RLE Lossless is taken too and its encapsulated Pixel Data reported;
+    Explicit VR Little Endian files walk as without it."""
+    rle = b"1.2.840.10008.1.2.5\0"
+    value = element(0xFFFEE000, b"", b"") + element(0xFFFEE0DD, b"", b"")
+    encapsulated = IMAGE + element(PIXEL_DATA, b"OB", b"", UNDEFINED)
+    data = part10(encapsulated, rle) + value
+    assert walk(data)[0] == STATUS["syntax"]
+    status, info = _walk.walk_file(data, len(data), rle=True)
+    assert status == STATUS["encapsulated"]
+    header, offset, length, vr = info["PixelData"]
+    assert (data[header:offset], offset, length, vr) == (
+        element(PIXEL_DATA, b"OB", b"", UNDEFINED), len(data) - len(value), 0, "OB"
+    )
+    for dataset in (IMAGE + PIXELS, encapsulated, IMAGE):
+        for syntax in (SYNTAX, rle):
+            plain = part10(dataset, syntax)
+            expected = walk(part10(dataset, SYNTAX))
+            assert _walk.walk_file(plain, len(plain), rle=True) == expected
+    for uid in (
+        b"1.2.840.10008.1.2\0",
+        b"1.2.840.10008.1.2.5.1\0",
+        b"1.2.840.10008.1.2.4.50",
+    ):
+        other = part10(encapsulated, uid)
+        assert _walk.walk_file(other, len(other), rle=True)[0] == STATUS["syntax"]
+
+
+RLE_FILES = [
+    p
+    for p in FILES
+    if "rle" in p.name.lower()
+    and read(p.read_bytes()).file_meta.get("TransferSyntaxUID")
+    == pydicom.uid.RLELossless
+]
+
+
+def test_the_rle_files_are_there():
+    assert len(RLE_FILES) >= 10
+
+
+@pytest.mark.parametrize("path", RLE_FILES, ids=lambda p: p.name)
+def test_corpus_rle_files_with_rle(path):
+    data = path.read_bytes()
+    status, info = _walk.walk_file(data, len(data), rle=True)
+    assert status == STATUS["encapsulated"]
+    _, offset, _, vr = info["PixelData"]
+    assert vr in ("OB", "OW")  # OW: as some writers have it
+    assert data[offset : offset + 4] == b"\xfe\xff\x00\xe0"
+    ds = read(data)
+    assert data[offset:].startswith(ds.PixelData)  # then only the delimiter
+    for name in ("Rows", "Columns", "BitsAllocated"):
+        _, at, _, _ = info[name]
+        assert int.from_bytes(data[at : at + 2], "little") == ds[name].value

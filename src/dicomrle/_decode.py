@@ -6,10 +6,12 @@ import sys
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from dicomrle._batch import check_threads, frames_per_job, run_all, useful_threads
+from dicomrle._batch import check_threads, run_all, useful_threads
 from dicomrle._frame import _is_one, as_bytes_view, check_frame, check_single_bit
 
 if TYPE_CHECKING:
+    from collections.abc import Sequence
+
     import numpy as np
     from pydicom.dataset import Dataset
 
@@ -281,73 +283,110 @@ def plan(ds: Dataset) -> Plan:
     return result
 
 
+# A decode job is this many frames or fewer: few enough hand-overs between
+# threads, and jobs small enough that a busy core does not hold up the rest.
+JOBS_PER_THREAD = 8
+
+
 def decode_all(
     p: Plan,
-    out: memoryview,
+    out: memoryview | None,
     *,
     big_endian: bool,
     threads: int | None,
     lsb_first: bool,
     planar: bool = False,
-) -> None:
-    """Decode every frame of `p` into its place in `out`, in parallel."""
+    padding: int = 0,
+) -> bytes | None:
+    """Decode every frame of `p` into its place in `out`, in parallel; with
+    `out` None, into a new ``bytes`` (and `padding` zero bytes after the
+    frames), returned once every frame is in it."""
     from dicomrle import _rle
 
     threads = check_threads(threads)
     length = p.frame_length
     count = len(p.frames)
     threads = useful_threads(length, count, threads)
-    per_job = frames_per_job(length, count, threads)
-    kernel: dict[str, Any] = {
-        "rows": p.rows,
-        "columns": p.columns,
-        "samples_per_pixel": p.samples,
-        "bytes_allocated": p.kernel_bytes,
-        "big_endian": big_endian,
-        "planar": planar and p.samples > 1,
-        "lsb_first": lsb_first,
-    }
+    per_job = max(1, -(-count // (JOBS_PER_THREAD * threads)))
+    decoder = _rle.FrameDecoder(
+        p.frames,
+        out,
+        rows=p.rows,
+        columns=p.columns,
+        samples_per_pixel=p.samples,
+        bytes_allocated=p.kernel_bytes,
+        big_endian=big_endian,
+        planar=planar and p.samples > 1,
+        lsb_first=lsb_first,
+        padding=padding,
+    )
 
     def job(number: int) -> None:
-        for index in range(number * per_job, min(count, (number + 1) * per_job)):
-            try:
-                _rle.decode_into(
-                    p.frames[index],
-                    out[index * length : (index + 1) * length],
-                    **kernel,
-                )
-            except ValueError as exc:
-                raise ValueError(f"frame {index}: {exc}") from None
+        decoder.decode(number * per_job, min(count, (number + 1) * per_job))
 
     run_all(job, -(-count // per_job), threads)
+    return decoder.result() if out is None else None
 
 
 def matches(ds: Dataset, source: SourcePlan, *, threads: int | None = 1) -> bool:
     """True if the RLE Lossless `ds` decodes to the frames of `source`, the
     plan of the uncompressed dataset it was made from, byte for byte."""
+    p = plan(ds)
+    if (len(p.frames), p.rows, p.columns, p.samples, p.bits_allocated) != (
+        source.frames,
+        source.rows,
+        source.columns,
+        source.samples,
+        source.bits_allocated,
+    ):
+        return False
+    return frames_match(p.frames, source, threads=threads)
+
+
+def frames_match(
+    frames: Sequence[Buffer], source: SourcePlan, *, threads: int | None = 1
+) -> bool:
+    """True if the RLE Lossless `frames`, as many as `source` has and of its
+    description, decode to the frames of `source` byte for byte.
+
+    Each thread decodes a run of frames at a time into one buffer and
+    compares it with the source frame; the first difference ends the run.
+
+    Raises
+    ------
+    ValueError
+        If a frame is not valid RLE for the description.
+    """
     from dicomrle import _rle
 
-    p = plan(ds)
-    if (len(p.frames), p.frame_length) != (source.frames, source.frame_length):
+    count = len(frames)
+    if count != source.frames:
         return False
-    length = p.frame_length
+    length = source.frame_length
     frame_of = source.source()
     kernel: dict[str, Any] = {
-        "rows": p.rows,
-        "columns": p.columns,
-        "samples_per_pixel": p.samples,
-        "bytes_allocated": p.kernel_bytes,
+        "rows": source.rows,
+        "columns": source.columns,
+        "samples_per_pixel": source.samples,
+        "bytes_allocated": source.kernel_bits // 8,
         "big_endian": source.big_endian,
         "planar": source.samples > 1 and source.planar == 1,
     }
-    threads = useful_threads(length, len(p.frames), check_threads(threads))
+    threads = useful_threads(length, count, check_threads(threads))
+    per_job = max(1, -(-count // (JOBS_PER_THREAD * threads)))
 
-    def same(index: int) -> bool:
-        decoded = bytearray(length)
-        _rle.decode_into(p.frames[index], decoded, **kernel)
-        return memoryview(decoded) == as_bytes_view(frame_of(index, 1))
+    def same(number: int) -> bool:
+        scratch = bytearray(length)
+        for index in range(number * per_job, min(count, (number + 1) * per_job)):
+            expected = as_bytes_view(frame_of(index, 1))
+            try:
+                if not _rle.decode_equals(frames[index], expected, scratch, **kernel):
+                    return False
+            except ValueError as exc:
+                raise ValueError(f"frame {index}: {exc}") from None
+        return True
 
-    return all(run_all(same, len(p.frames), threads))
+    return all(run_all(same, -(-count // per_job), threads))
 
 
 def _check_lsb_first(lsb_first: object) -> bool:
@@ -470,16 +509,22 @@ def decompress(
             f"the decoded Pixel Data would be {total} bytes, more than a "
             "native (0x7FE0,0010) value can hold (PS3.5 7.1.1)"
         )
-    out = np.empty(total, np.uint8)
-    decode_all(
-        p, as_bytes_view(out), big_endian=False, threads=threads, lsb_first=lsb_first
+    single = p.bits_allocated == 1
+    value = decode_all(
+        p,
+        None,
+        big_endian=False,
+        threads=threads,
+        lsb_first=lsb_first,
+        padding=0 if single else total % 2,
     )
-    value = pack_single_bit(out) if p.bits_allocated == 1 else out.tobytes()
-    del out
+    assert value is not None
+    if single:
+        value = pack_single_bit(np.frombuffer(value, np.uint8))
+        if len(value) % 2:
+            value += b"\x00"
     frames = len(p.frames)
     del p
-    if len(value) % 2:
-        value += b"\x00"
     mark_explicit_little_endian(ds)
     ds.PixelData = value
     element = ds["PixelData"]

@@ -321,34 +321,121 @@ def _write_bytes(
 
 
 def _same_as_source(plan: _stream.Plan, src: int, copy: Path, threads: int) -> bool:
-    """True if the RLE copy decodes, with dicomrle's decoder, to the bytes
-    of the frames in the file open as `src`."""
+    """True if the RLE copy, read back from disk with dicomrle's own parsers,
+    decodes with dicomrle's decoder to the bytes of the frames in the file
+    open as `src`.
+
+    The element walker checks the copy up to its Pixel Data (RLE Lossless,
+    the source's Image Pixel description), the item parser finds one
+    fragment per frame, matching offset tables and the source's elements
+    after the Pixel Data; then every frame is decoded and compared.
+    """
     import mmap
 
-    import pydicom
-
     from dicomrle._dataset import Plan
-    from dicomrle._decode import matches
+    from dicomrle._decode import frames_match
 
-    length = plan.frames * plan.rows * plan.columns * plan.samples
-    length *= plan.bits_allocated // 8
-    # A read-only map: the source's pages are file pages, not process memory.
-    with mmap.mmap(src, 0, access=mmap.ACCESS_READ) as mapped:
-        data = memoryview(mapped)[plan.pixel_offset : plan.pixel_offset + length]
-        try:
-            source = Plan(
-                data,
-                plan.frames,
-                plan.rows,
-                plan.columns,
-                plan.samples,
-                plan.bits_allocated,
-                False,
-                plan.planar,
-            )
-            return matches(pydicom.dcmread(copy), source, threads=threads)
-        finally:
-            data.release()
+    length = plan.frames * plan.frame_length
+    fd = os.open(copy, os.O_RDONLY | O_CLOEXEC)
+    try:
+        size = os.fstat(fd).st_size
+        if size == 0:
+            return False
+        # Read-only maps: file pages, not process memory.
+        with (
+            mmap.mmap(fd, 0, access=mmap.ACCESS_READ) as copied,
+            mmap.mmap(src, 0, access=mmap.ACCESS_READ) as mapped,
+        ):
+            written = memoryview(copied)
+            data = memoryview(mapped)[plan.pixel_offset : plan.pixel_offset + length]
+            frames = _copied_frames(written, size, plan) or []
+            try:
+                if not frames:
+                    return False
+                source = Plan(
+                    data,
+                    plan.frames,
+                    plan.rows,
+                    plan.columns,
+                    plan.samples,
+                    plan.bits_allocated,
+                    False,
+                    plan.planar,
+                )
+                return frames_match(frames, source, threads=threads)
+            finally:
+                # The maps close only once no view of them is left.
+                for frame in frames:
+                    frame.release()
+                data.release()
+                written.release()
+    finally:
+        os.close(fd)
+
+
+def _copied_frames(
+    written: memoryview, size: int, plan: _stream.Plan
+) -> list[memoryview] | None:
+    """The frames of the RLE copy `written` (the whole file) of `plan`'s
+    source, or None if the copy is not what the byte route writes: RLE
+    Lossless, the source's Image Pixel elements, one fragment per frame,
+    offset tables that point at them, and the source's elements after the
+    Pixel Data."""
+    import struct
+
+    from dicomrle import _walk
+    from dicomrle._fragments import SEQUENCE_END, fragments
+
+    status, info = _walk.walk_file(written, size, rle=True)
+    if status != _walk.ENCAPSULATED or "PixelData" not in info:
+        return None
+    pixel_header, pixel_offset, _, vr = info["PixelData"]
+    head = bytes(written[:pixel_header])
+    try:
+        description = (
+            _stream._us(head, info.get("Rows")),
+            _stream._us(head, info.get("Columns")),
+            _stream._us(head, info.get("SamplesPerPixel")) or 1,
+            _stream._us(head, info.get("BitsAllocated")),
+            int(_stream._text(head, info.get("NumberOfFrames")) or 1),
+        )
+    except ValueError:
+        return None
+    syntax = _stream._text(head, info.get("TransferSyntaxUID"))
+    if (
+        vr != "OB"
+        or syntax + b"\0" != _stream.RLE_LOSSLESS
+        or description
+        != (plan.rows, plan.columns, plan.samples, plan.bits_allocated, plan.frames)
+    ):
+        return None
+    value = written[pixel_offset:]
+    try:
+        table, items = fragments(value)
+    except ValueError:
+        return None
+    if len(items) != plan.frames or table.nbytes not in (0, 4 * plan.frames):
+        return None
+    first = items[0].start - 8
+    offsets = [item.start - 8 - first for item in items]
+    if table.nbytes and list(struct.unpack(f"<{plan.frames}L", table)) != offsets:
+        return None
+    if "ExtendedOffsetTable" in info:
+        extended = []
+        for name in ("ExtendedOffsetTable", "ExtendedOffsetTableLengths"):
+            _, at, n, _ = info[name]
+            if n != 8 * plan.frames:
+                return None
+            extended.append(list(struct.unpack_from(f"<{plan.frames}Q", written, at)))
+        if extended != [offsets, [item.length for item in items]]:
+            return None
+    end = items[-1].start + items[-1].length
+    if (
+        bytes(value[end : end + 8]) != SEQUENCE_END + bytes(4)
+        or value[end + 8 :] != plan.tail
+    ):
+        return None
+    return [value[item.start : item.start + item.length] for item in items]
 
 
 def _files_under(folder: Path, recursive: bool) -> Iterator[Path]:

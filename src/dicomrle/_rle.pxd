@@ -1,3 +1,4 @@
+cimport cython
 from libc.stdint cimport uint8_t, uint32_t
 
 
@@ -173,3 +174,25 @@ cdef class Workspace:
     cdef size_t *_lengths
     cdef size_t _count
     cdef Py_ssize_t _exports
+
+
+cdef class FrameDecoder:
+    cdef dicomrle_frame _frame
+    cdef bint _lsb_first
+    cdef size_t _frame_length
+    cdef size_t _count
+    # The frames' buffers, the first `_held` of them acquired.
+    cdef Py_buffer *_views
+    cdef size_t _held
+    # _done[i]: frame i is decoded.
+    cdef uint8_t *_done
+    # The output: `_out` (a new bytes, until handed over) or `_dst_view`.
+    cdef object _out
+    cdef Py_buffer _dst_view
+    cdef bint _has_dst_view
+    cdef uint8_t *_dst
+    cdef size_t _dst_length
+    # Guards `_active` (decode calls running) and `_finished`.
+    cdef cython.pymutex _lock
+    cdef size_t _active
+    cdef bint _finished

@@ -1,5 +1,8 @@
 """Type stubs of the Cython binding of the C RLE kernel (_rle.pyx)."""
 
+from collections.abc import Sequence
+from typing import Any
+
 from dicomrle._frame import Buffer
 
 SIMD: str
@@ -66,6 +69,19 @@ def decode(
     planar: bool,
     lsb_first: bool = False,
 ) -> bytes: ...
+def decode_equals(
+    src: Buffer,
+    expected: Buffer,
+    scratch: Buffer,
+    *,
+    rows: int,
+    columns: int,
+    samples_per_pixel: int,
+    bytes_allocated: int,
+    big_endian: bool,
+    planar: bool,
+    lsb_first: bool = False,
+) -> bool: ...
 def decode_isa(
     src: Buffer,
     isa: str,
@@ -79,3 +95,25 @@ def decode_isa(
     lsb_first: bool = False,
 ) -> bytes: ...
 def decode_isas() -> list[str]: ...
+
+class FrameDecoder:
+    def __init__(
+        self,
+        frames: Sequence[Buffer],
+        dst: Buffer | None = None,
+        *,
+        rows: int,
+        columns: int,
+        samples_per_pixel: int,
+        bytes_allocated: int,
+        big_endian: bool,
+        planar: bool,
+        lsb_first: bool = False,
+        padding: int = 0,
+    ) -> None: ...
+    @property
+    def frames(self) -> int: ...
+    @property
+    def frame_length(self) -> int: ...
+    def decode(self, start: int, stop: int) -> bool: ...
+    def result(self) -> Any: ...

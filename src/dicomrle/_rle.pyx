@@ -1,10 +1,18 @@
 """Cython binding of the C RLE kernel: buffers in, bytes out, GIL released."""
 
-from cpython.buffer cimport PyBuffer_FillInfo
+cimport cython
+from cpython.buffer cimport (
+    PyBUF_SIMPLE,
+    PyBUF_WRITABLE,
+    PyBuffer_FillInfo,
+    PyBuffer_Release,
+    PyObject_GetBuffer,
+)
 from cpython.bytes cimport PyBytes_AS_STRING, PyBytes_FromStringAndSize
 from libc.stdint cimport uint8_t
 from cpython.pyport cimport PY_SSIZE_T_MAX
-from libc.stdlib cimport free, malloc
+from libc.stdlib cimport calloc, free, malloc
+from libc.string cimport memcmp, memset
 
 from dicomrle._rle cimport (
     DICOMRLE_BYTES_RESIZE,
@@ -411,6 +419,41 @@ def decode_into(
     return _decode(src, &dst[0], dst_length, &frame, lsb_first, DICOMRLE_ISA_AUTO)
 
 
+def decode_equals(
+    const uint8_t[::1] src not None,
+    const uint8_t[::1] expected not None,
+    uint8_t[::1] scratch not None,
+    *,
+    size_t rows,
+    size_t columns,
+    size_t samples_per_pixel,
+    size_t bytes_allocated,
+    bint big_endian,
+    bint planar,
+    bint lsb_first=False,
+) -> bool:
+    """Decode one RLE Lossless frame into `scratch`, as ``decode_into``
+    does, and return True if it equals `expected` (the frame length bytes
+    exactly), False otherwise. Raises as ``decode_into`` does."""
+    cdef dicomrle_frame frame = _decode_frame(
+        rows, columns, samples_per_pixel, bytes_allocated, big_endian, planar
+    )
+    cdef size_t length = dicomrle_frame_length(&frame)
+    cdef size_t dst_length = <size_t>scratch.shape[0]
+    cdef int differ
+    if dst_length < length:
+        raise ValueError(
+            f"the scratch buffer is {_plural(dst_length, 'byte')}, shorter "
+            f"than the {length}-byte frame"
+        )
+    _decode(src, &scratch[0], dst_length, &frame, lsb_first, DICOMRLE_ISA_AUTO)
+    if <size_t>expected.shape[0] != length:
+        return False
+    with nogil:
+        differ = memcmp(&scratch[0], &expected[0], length)
+    return differ == 0
+
+
 cdef bytes _decode_new(
     const uint8_t[::1] src,
     size_t rows,
@@ -474,3 +517,172 @@ def decode_isa(
 def decode_isas() -> list:
     """The instruction sets ``decode_isa`` can use here, "scalar" first."""
     return list(ISAS)
+
+
+cdef class FrameDecoder:
+    """Decode many RLE Lossless frames of one kind into one output, a range
+    of frames per ``decode`` call, without the GIL.
+
+    `frames` is a sequence of bytes-like objects, held (their buffers
+    locked) until the decoder is freed. Frame i goes to bytes [i * n, (i +
+    1) * n) of the output, n the frame length (rows x columns x samples x
+    bytes). The output is `dst`, a writable C-contiguous buffer of at
+    least that many bytes, or else a new ``bytes`` of exactly that many
+    plus `padding` zero bytes, which ``result`` hands over once every frame
+    is decoded, never before. Threads may call ``decode`` at once on
+    disjoint ranges of frames. The other parameters are those of
+    ``decode_into``.
+    """
+
+    def __cinit__(
+        self,
+        frames,
+        dst=None,
+        *,
+        size_t rows,
+        size_t columns,
+        size_t samples_per_pixel,
+        size_t bytes_allocated,
+        bint big_endian,
+        bint planar,
+        bint lsb_first=False,
+        size_t padding=0,
+    ):
+        cdef Py_ssize_t count = len(frames)
+        cdef Py_ssize_t i
+        cdef size_t total
+        self._frame = _decode_frame(
+            rows, columns, samples_per_pixel, bytes_allocated, big_endian, planar
+        )
+        self._lsb_first = lsb_first
+        self._frame_length = dicomrle_frame_length(&self._frame)
+        if count == 0:
+            raise ValueError("there are no frames to decode")
+        if <size_t>count > (<size_t>PY_SSIZE_T_MAX - padding) // self._frame_length:
+            raise OverflowError(
+                f"{count} frames of {self._frame_length} bytes do not fit in memory"
+            )
+        total = <size_t>count * self._frame_length
+        self._views = <Py_buffer *>calloc(<size_t>count, sizeof(Py_buffer))
+        self._done = <uint8_t *>calloc(<size_t>count, 1)
+        if self._views == NULL or self._done == NULL:
+            raise MemoryError()
+        for i in range(count):
+            try:
+                PyObject_GetBuffer(frames[i], &self._views[i], PyBUF_SIMPLE)
+            except (TypeError, BufferError, ValueError) as exc:
+                raise TypeError(
+                    f"frame {i} must be a C-contiguous bytes-like object, not "
+                    f"{type(frames[i]).__name__} ({exc})"
+                ) from None
+            self._held = i + 1
+        self._count = <size_t>count
+        if dst is None:
+            self._out = PyBytes_FromStringAndSize(NULL, <Py_ssize_t>(total + padding))
+            self._dst = <uint8_t *>PyBytes_AS_STRING(self._out)
+            self._dst_length = total
+            memset(self._dst + total, 0, padding)
+            dicomrle_advise_huge_pages(self._dst, total)
+        else:
+            if padding:
+                raise ValueError("'padding' is for a new bytes output only")
+            PyObject_GetBuffer(dst, &self._dst_view, PyBUF_WRITABLE)
+            self._has_dst_view = True
+            self._dst = <uint8_t *>self._dst_view.buf
+            self._dst_length = <size_t>self._dst_view.len
+            if self._dst_length < total:
+                raise ValueError(
+                    f"the destination buffer is {_plural(self._dst_length, 'byte')}, "
+                    f"shorter than the {count} frames of {self._frame_length} bytes"
+                )
+
+    def __dealloc__(self):
+        cdef size_t i
+        if self._views != NULL:
+            for i in range(self._held):
+                PyBuffer_Release(&self._views[i])
+        free(self._views)
+        free(self._done)
+        if self._has_dst_view:
+            PyBuffer_Release(&self._dst_view)
+
+    @property
+    def frames(self) -> int:
+        """The number of frames."""
+        return self._count
+
+    @property
+    def frame_length(self) -> int:
+        """The bytes of one decoded frame."""
+        return self._frame_length
+
+    def decode(self, size_t start, size_t stop) -> bool:
+        """Decode frames [start, stop) into their places in the output.
+
+        Returns True if a segment decoded longer than its plane (the
+        surplus is ignored). Raises ValueError naming the first frame of
+        the range that is not valid RLE for the description.
+        """
+        cdef size_t i
+        cdef size_t index = stop
+        cdef dicomrle_status status = DICOMRLE_OK
+        cdef dicomrle_decode_report report
+        cdef int extra = 0
+        cdef const uint8_t *src
+        cdef size_t src_length
+        if start > stop or stop > self._count:
+            raise IndexError(
+                f"frames {start} to {stop} are not a range of the {self._count} frames"
+            )
+        with self._lock:
+            if self._finished:
+                raise RuntimeError("the output was handed over already")
+            self._active += 1
+        try:
+            with nogil:
+                for i in range(start, stop):
+                    status = dicomrle_decode_isa(
+                        &self._frame, self._lsb_first,
+                        <const uint8_t *>self._views[i].buf,
+                        <size_t>self._views[i].len,
+                        self._dst + i * self._frame_length,
+                        self._frame_length,
+                        &report, DICOMRLE_ISA_AUTO,
+                    )
+                    if status != DICOMRLE_OK:
+                        index = i
+                        break
+                    extra |= report.extra
+                    self._done[i] = 1
+        finally:
+            with self._lock:
+                self._active -= 1
+        if status != DICOMRLE_OK:
+            src = <const uint8_t *>self._views[index].buf
+            src_length = <size_t>self._views[index].len
+            exc = _decode_error(status, &report, src, src_length, &self._frame)
+            raise type(exc)(f"frame {index}: {exc}")
+        return extra != 0
+
+    def result(self):
+        """Hand over the output: the new ``bytes`` (``dst`` when one was
+        given) once every frame is decoded.
+
+        Raises RuntimeError if a frame is not decoded yet or a ``decode``
+        is still running; after it, ``decode`` refuses to run.
+        """
+        cdef size_t i
+        with self._lock:
+            if self._active:
+                raise RuntimeError("frames are still being decoded")
+            for i in range(self._count):
+                if not self._done[i]:
+                    raise RuntimeError(f"frame {i} is not decoded")
+            self._finished = True
+        out = self._out
+        self._out = None
+        if out is None and not self._has_dst_view:
+            raise RuntimeError("the output was handed over already")
+        if self._has_dst_view:
+            return self._dst_view.obj
+        return out

@@ -4,10 +4,13 @@ from dicomrle._frame import Buffer
 
 OK: int
 NEED_MORE: int
+ENCAPSULATED: int
 MAX_DEPTH: int
 STATUS_NAMES: dict[int, str]
 ELEMENTS: tuple[str, ...]
 
 def message(status: int) -> str: ...
-def walk_file(buf: Buffer, file_size: int) -> tuple[int, dict[str, Any]]: ...
+def walk_file(
+    buf: Buffer, file_size: int, rle: bool = False
+) -> tuple[int, dict[str, Any]]: ...
 def walk_tail(buf: Buffer) -> tuple[int, int]: ...

@@ -44,6 +44,9 @@ cdef extern from "dcm_walk.h" nogil:
     dcmwalk_status dcmwalk_file(
         const uint8_t *buf, size_t available, size_t file_size, dcmwalk_info *info
     ) noexcept
+    dcmwalk_status dcmwalk_file_rle(
+        const uint8_t *buf, size_t available, size_t file_size, dcmwalk_info *info
+    ) noexcept
     dcmwalk_status dcmwalk_tail(
         const uint8_t *buf, size_t length, size_t *error_offset
     ) noexcept
@@ -52,6 +55,7 @@ cdef extern from "dcm_walk.h" nogil:
 
 OK = DCMWALK_OK
 NEED_MORE = DCMWALK_NEED_MORE
+ENCAPSULATED = DCMWALK_ENCAPSULATED
 MAX_DEPTH = DCMWALK_MAX_DEPTH
 STATUS_NAMES = {
     DCMWALK_OK: "ok",
@@ -102,9 +106,10 @@ def message(int status) -> str:
     return dcmwalk_status_message(<dcmwalk_status>status).decode("ascii")
 
 
-def walk_file(const uint8_t[::1] buf not None, size_t file_size):
+def walk_file(const uint8_t[::1] buf not None, size_t file_size, bint rle=False):
     """Walk a file whose first ``len(buf)`` bytes `buf` holds, up to its
-    top-level Pixel Data; see ``dcmwalk_file`` in dcm_walk.h.
+    top-level Pixel Data; see ``dcmwalk_file`` in dcm_walk.h (with `rle`,
+    ``dcmwalk_file_rle``: RLE Lossless files too).
 
     Returns ``(status, info)``: `info` maps "meta_end", "after_pixel",
     "need" and "error_offset" to ints, and the name of each element the
@@ -115,7 +120,10 @@ def walk_file(const uint8_t[::1] buf not None, size_t file_size):
     cdef size_t available = <size_t>buf.shape[0]
     cdef const uint8_t *ptr = &buf[0] if available else NULL
     with nogil:
-        status = dcmwalk_file(ptr, available, file_size, &info)
+        if rle:
+            status = dcmwalk_file_rle(ptr, available, file_size, &info)
+        else:
+            status = dcmwalk_file(ptr, available, file_size, &info)
     out = {
         "meta_end": info.meta_end,
         "after_pixel": info.after_pixel,

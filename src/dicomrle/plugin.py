@@ -9,6 +9,8 @@ pydicom 3.x calls ``encode_pixel_data(src, runner)`` and
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from functools import partial
 from typing import TYPE_CHECKING, Any
 
 from pydicom.uid import UID, RLELossless
@@ -134,27 +136,73 @@ def decode_pixel_data(src: bytes, runner: Any) -> bytes:
     ValueError
         If an option is out of range or `src` is not a valid RLE frame.
     """
-    from dicomrle import _rle
-    from dicomrle._decode import _kernel
-    from dicomrle._frame import _is_one, as_bytes_view, check_single_bit
-
     opts = runner.options
-    missing = [k for k in REQUIRED if opts.get(k) is None]
-    if missing:
-        raise TypeError(f"missing decoding option(s): {', '.join(map(repr, missing))}")
+    rows = opts.get("rows")
+    columns = opts.get("columns")
+    samples = opts.get("samples_per_pixel")
+    bits_allocated = opts.get("bits_allocated")
     order = opts.get("rle_segment_order", ">")
-    if order not in ("<", ">"):
-        raise ValueError(f"'rle_segment_order' must be '<' or '>', not {order!r}")
-    samples = opts["samples_per_pixel"]
-    bits_allocated = opts["bits_allocated"]
-    if _is_one(bits_allocated):
-        check_single_bit(samples)
-        bits_allocated = 8
-    kernel = _kernel(opts["rows"], opts["columns"], samples, bits_allocated, "<", 0)
-    frame = _rle.decode(as_bytes_view(src), lsb_first=order == "<", **kernel)
+    # The types are part of the key: 16.0 == 16 and True == 1, but only
+    # what passed the checks may reuse their result.
+    key = (
+        rows, columns, samples, bits_allocated, order,
+        type(rows), type(columns), type(samples), type(bits_allocated), type(order),
+    )  # fmt: skip
+    try:
+        decode = _DECODERS.get(key)
+    except TypeError:  # an unhashable option, refused by the checks
+        decode = None
+    if decode is None:
+        decode = _decoder(rows, columns, samples, bits_allocated, order)
+        if len(_DECODERS) >= 64:
+            _DECODERS.clear()
+        _DECODERS[key] = decode
+    frame = decode(src if type(src) is bytes else _as_bytes_view(src))
     if samples != 1:
         runner.set_option("planar_configuration", 0)
     return frame
+
+
+# Checked frame descriptions, from the runner's options to a function that
+# decodes a frame: every frame of a dataset has the same description, so the
+# checks run once per dataset instead of once per frame.
+_DECODERS: dict[tuple[Any, ...], Callable[[Any], bytes]] = {}
+
+
+def _as_bytes_view(src: Any) -> memoryview:
+    from dicomrle._frame import as_bytes_view
+
+    return as_bytes_view(src)
+
+
+def _decoder(
+    rows: Any, columns: Any, samples: Any, bits_allocated: Any, order: Any
+) -> Callable[[Any], bytes]:
+    """Check a frame's description (the runner's options); return a
+    function decoding such a frame."""
+    from dicomrle import _rle
+    from dicomrle._decode import _kernel
+    from dicomrle._frame import _is_one, check_single_bit
+
+    missing = [
+        name
+        for name, value in zip(
+            REQUIRED, (rows, columns, samples, bits_allocated), strict=True
+        )
+        if value is None
+    ]
+    if missing:
+        raise TypeError(f"missing decoding option(s): {', '.join(map(repr, missing))}")
+    if order not in ("<", ">"):
+        raise ValueError(f"'rle_segment_order' must be '<' or '>', not {order!r}")
+    if _is_one(bits_allocated):
+        check_single_bit(samples)
+        bits_allocated = 8
+    return partial(
+        _rle.decode,
+        lsb_first=order == "<",
+        **_kernel(rows, columns, samples, bits_allocated, "<", 0),
+    )
 
 
 def _container_size(length: int, samples: int, bits_allocated: int) -> int | None:
