@@ -255,6 +255,16 @@ def test_exit_code_0_when_nothing_fails(tmp_path):
     assert result.stderr.strip() == ""  # no bar off a terminal, no failure
 
 
+def test_folder_of_folders_without_recursive_converts_nothing(tmp_path):
+    """No file at the top level and no --recursive: nothing to do, exit 0."""
+    (tmp_path / "in" / "sub").mkdir(parents=True)
+    shutil.copy(find("CT_small.dcm"), tmp_path / "in" / "sub")
+    result = run(tmp_path / "in", "-o", tmp_path / "out", "-j", 2)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert summary(result.stdout) == {"files": 0, "written": 0, "skipped": 0, "failed": 0}
+    assert not (tmp_path / "out").exists()
+
+
 def test_existing_outputs_skipped_unless_overwrite(tmp_path):
     tree = clean_tree(tmp_path / "tree")
     out = tmp_path / "out"

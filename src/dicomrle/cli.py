@@ -67,7 +67,7 @@ def _run(
     **options)``) as it completes. Closing the iterator (or an interrupt)
     sets `cancel`: files under way stop and leave nothing, and files not
     started are not tried."""
-    if jobs == 1 or len(pairs) == 1:
+    if jobs == 1 or len(pairs) <= 1:
         # One file at a time, its frames on `jobs` threads.
         for src, dst in pairs:
             yield worker(src, dst, threads=jobs, cancel=cancel, **options)
