@@ -55,14 +55,14 @@ def _swap_plugins() -> None:
     from dicomrle import plugin
 
     if int(pydicom.__version__.split(".")[0]) >= 3:
-        from pydicom.pixels.decoders import RLELosslessDecoder, native
+        from pydicom.pixels.decoders import RLELosslessDecoder
         from pydicom.pixels.encoders import RLELosslessEncoder
         from pydicom.pixels.encoders import native as native_encoder
 
         try:  # pydicom 3.0; 3.1 moved it to decoders.native
             from pydicom.pixels.decoders import rle as native_decoder
         except ImportError:
-            native_decoder = native
+            from pydicom.pixels.decoders import native as native_decoder
 
         RLELosslessDecoder.remove_plugin("pydicom")
         RLELosslessDecoder.add_plugin(
