@@ -187,6 +187,9 @@ STANDARD = {
     "truncated-segment": "G.3.2: the segment must give a byte per pixel.",
     "literal-past-end": "G.3.2: a literal run outputs 'the next n+1 bytes': they "
     "must be in the segment.",
+    "literal-past-plane": "G.3.2: the decoder loops 'until the number of output "
+    "bytes equals the uncompressed segment size': the plane is full before the "
+    "missing bytes would be output.",
     "unused-offset-nonzero": "G.5: 'All unused segments offsets shall be set to "
     "zero' (a writer's rule; the count says which are used).",
     "gdcm-padded": "G.3.1 (pad byte missing) and G.3.2 (bytes past the plane); "

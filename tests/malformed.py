@@ -10,7 +10,8 @@ with one of the decoder's errors ('header', 'segment_count', 'offset',
 
 The policy: accept what is unambiguous (a segment longer than its plane,
 runs across row ends, the no-op byte -128, odd segments without their pad
-byte, bytes after the last segment, non-zero unused offsets); reject the
+byte, bytes after the last segment, non-zero unused offsets, a last literal
+run cut by its segment's end after it has filled the plane); reject the
 rest. The frame layout is PS3.5 G.4 and G.5; runs are PS3.5 G.3.
 
 Every frame made here has an even length, as an encapsulated item must
@@ -324,6 +325,27 @@ def _last_literal_cut(segment: bytes) -> bytes:
     return body[:-cut]
 
 
+def _literal_past_plane(segment: bytes) -> bytes:
+    """`segment` with its last 4 to 125 decoded bytes spelt as one literal
+    run whose header claims 3 bytes more: the bytes the plane needs are all
+    there, and the missing ones would be past the plane."""
+    parts, kept, size = runs(segment), [], 0
+    total = decoded_length(segment)
+    for r in parts:
+        if size + run_length(r) > total - 4:
+            break
+        kept.append(r)
+        size += run_length(r)
+    tail = b"".join(_expand(r) for r in parts[len(kept) :])  # 4 to 131 bytes
+    head, last = (tail[:-4], tail[-4:]) if len(tail) > 125 else (b"", tail)
+    literal = b"".join(bytes([len(c) - 1]) + c for c in _chunks(head, 128))
+    return b"".join(kept) + literal + bytes([len(last) + 2]) + last
+
+
+def _chunks(data: bytes, size: int) -> list[bytes]:
+    return [data[k : k + size] for k in range(0, len(data), size)]
+
+
 def _expand(run: bytes) -> bytes:
     n = run[0]
     return b"" if n == 0x80 else (run[1:] if n < 0x80 else run[1:2] * (257 - n))
@@ -522,6 +544,18 @@ def _make(f: Frame) -> list[Variant]:
             ),
         )
     )
+    cut = _literal_past_plane(segs[0])
+    out.append(
+        _accept(
+            f,
+            "literal-past-plane",
+            build([cut, *segs[1:]]),
+            "segment 1's last run is a literal that fills its plane but whose "
+            "header claims 3 bytes more than the segment holds (2 if a pad byte "
+            "follows, which then decodes past the plane), all past the plane",
+            extra=len(cut) % 2 == 1,
+        )
+    )
     out.append(
         _accept(
             f,
@@ -592,43 +626,53 @@ def reference_decode(
     frame: bytes, rows: int, columns: int, samples: int, bits: int
 ) -> tuple[bytes, bool]:
     """The policy, in plain Python: the frame's planes (one per sample,
-    little-endian samples) and whether a segment decoded past its plane.
+    little-endian samples) and whether a segment decoded past its plane
+    (its last run went past the plane, or 2 bytes or more follow the run
+    that filled it, leading no-op bytes 0x80 aside; one pad byte is not
+    extra).
 
-    Raises ``ValueError(kind, message)`` with kind one of ERRORS.
+    Raises ``ValueError(kind, message, numbers)`` with kind one of ERRORS and
+    numbers what a decoder's message should name: ``(frame length,)`` for
+    'header', ``(count, needed)`` for 'segment_count', ``(segment, offset)``
+    for 'offset', ``(segment, decoded, plane)`` for 'short'; segments
+    counted from 0.
     """
     size = bits // 8
     plane = rows * columns
     if len(frame) < HEADER:
-        raise ValueError("header", f"{len(frame)} bytes")
+        raise ValueError("header", f"{len(frame)} bytes", (len(frame),))
     count = struct.unpack_from("<I", frame)[0]
-    if count != samples * size or not 1 <= count <= 15:
-        raise ValueError("segment_count", f"{count}, not {samples * size}")
+    need = samples * size
+    if count != need or not 1 <= count <= 15:
+        raise ValueError("segment_count", f"{count}, not {need}", (count, need))
     offsets = list(struct.unpack_from(f"<{count}I", frame, 4))
     for k, at in enumerate(offsets):
-        if at < HEADER or at >= len(frame) or (k and at <= offsets[k - 1]):
-            raise ValueError("offset", f"segment {k} at {at}")
+        # An offset at the very end gives an empty segment: short, below.
+        if at < HEADER or at > len(frame) or (k and at <= offsets[k - 1]):
+            raise ValueError("offset", f"segment {k} at {at}", (k, at))
     ends = [*offsets[1:], len(frame)]
     out = np.zeros((samples, plane, size), np.uint8)
     extra = False
     for k, (at, end) in enumerate(zip(offsets, ends, strict=True)):
         got, i = bytearray(), at
+        # G.3.2: loop until the plane is full. A literal cut by the segment's
+        # end gives the bytes that are there, a replicate header as its last
+        # byte nothing; short only if the plane is then not full.
         while len(got) < plane and i < end:
             n = frame[i]
             i += 1
             if n < 0x80:
-                if i + n + 1 > end:
-                    raise ValueError("short", f"segment {k}: literal past its end")
-                got += frame[i : i + n + 1]
-                i += n + 1
-            elif n > 0x80:
-                if i >= end:
-                    raise ValueError("short", f"segment {k}: replicate past its end")
+                got += frame[i : min(i + n + 1, end)]
+                i = min(i + n + 1, end)
+            elif n > 0x80 and i < end:
                 got += frame[i : i + 1] * (257 - n)
                 i += 1
         if len(got) < plane:
-            raise ValueError("short", f"segment {k}: {len(got)} of {plane}")
-        rest = frame[i:end].replace(b"\x80", b"")
-        extra |= len(got) > plane or rest not in (b"", b"\x00")
+            raise ValueError(
+                "short", f"segment {k}: {len(got)} of {plane}", (k, len(got), plane)
+            )
+        rest = frame[i:end].lstrip(b"\x80")
+        extra |= len(got) > plane or len(rest) >= 2
         sample, byte = divmod(k, size)
         out[sample, :, size - 1 - byte] = np.frombuffer(bytes(got[:plane]), np.uint8)
     return out.tobytes(), extra

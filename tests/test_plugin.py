@@ -416,3 +416,39 @@ def test_encode_array_with_planar_option(bits):
     frame = RLELosslessEncoder.encode(arr, encoding_plugin=PLUGIN,
                                       **options(arr, bits, planar_configuration=1))
     check_frame(frame, arr)
+
+
+# (f) Our decoding plugin through pydicom's own entry points, on datasets
+# whose layout the plugin must describe: colour that the dataset says is
+# planar (dicomrle.compress writes Planar Configuration 1) but that the plugin
+# returns by pixel, and single-bit frames returned a byte per pixel. pydicom
+# 3.1 reads each frame's layout from frame options set from the dataset.
+@pytest.mark.skipif(not PYDICOM_3, reason="decoding plugins are new in pydicom 3")
+@pytest.mark.parametrize(
+    "name",
+    ["SC_rgb.dcm", "SC_rgb_16bit_2frame.dcm", "liver_1frame.dcm", "liver.dcm"],
+)
+def test_decoding_plugin_describes_its_frames(name):
+    from pydicom.pixels import iter_pixels, pixel_array
+
+    from corpus import find
+
+    dicomrle.register()
+    expected = pydicom.dcmread(find(name)).pixel_array
+    ds = dicomrle.compress(pydicom.dcmread(find(name)))
+    if ds.SamplesPerPixel > 1:
+        assert ds.PlanarConfiguration == 1
+    frames = int(ds.get("NumberOfFrames") or 1)
+    per_frame = list(expected) if frames > 1 else [expected]
+    opts = {"decoding_plugin": "dicomrle"}
+    assert np.array_equal(pixel_array(ds, **opts), expected)
+    for index in range(frames):
+        got = pixel_array(ds, index=index, **opts)
+        assert np.array_equal(got, per_frame[index]), index
+    got_all = list(iter_pixels(ds, **opts))
+    assert len(got_all) == frames
+    assert all(np.array_equal(a, b) for a, b in zip(got_all, per_frame, strict=True))
+    if ds.BitsAllocated == 1 and pydicom.__version__.startswith("3.0."):
+        return  # pydicom 3.0's decompress stores single-bit frames unpacked
+    ds.decompress(generate_instance_uid=False, as_rgb=False, **opts)
+    assert np.array_equal(ds.pixel_array, expected)

@@ -111,10 +111,11 @@ def decode_pixel_data(src: bytes, runner: Any) -> bytes:
     """Return one RLE Lossless frame decoded, for pydicom 3's decoders.
 
     The frame is returned little endian, colour by pixel, and the runner's
-    ``planar_configuration`` is set to 0 so that pydicom does not reorder
-    it. A single-bit frame gives one byte (0 or 1) per pixel, as pydicom's
-    own RLE decoder does. ``rle_segment_order="<"`` reads non-conformant
-    frames whose segments hold the least significant byte first.
+    ``planar_configuration`` (and with pydicom 3.1, the frame's) is set to 0
+    so that pydicom does not reorder it. A single-bit frame gives one byte
+    (0 or 1) per pixel, as pydicom's own RLE decoder does.
+    ``rle_segment_order="<"`` reads non-conformant frames whose segments
+    hold the least significant byte first.
 
     Parameters
     ----------
@@ -160,7 +161,24 @@ def decode_pixel_data(src: bytes, runner: Any) -> bytes:
     frame = decode(src if type(src) is bytes else _as_bytes_view(src))
     if samples != 1:
         runner.set_option("planar_configuration", 0)
+        _set_frame_option(runner, "planar_configuration", 0)
+    if bits_allocated == 1:  # checked above: 1 here is an int, not True
+        _set_frame_option(runner, "bits_allocated", 8)  # one byte per pixel
     return frame
+
+
+def _set_frame_option(runner: Any, name: str, value: int) -> None:
+    """Describe the decoded frame to pydicom 3.1+, which reads the layout of
+    each frame from its frame options (set from the dataset before the
+    decoder runs), not from the runner's options."""
+    setter = getattr(runner, "set_frame_option", None)
+    if setter is None:  # pydicom 3.0
+        return
+    try:
+        index = runner.index
+    except ValueError:  # a runner built by hand, with no frame under way
+        return
+    setter(index, name, value)
 
 
 # Checked frame descriptions, from the runner's options to a function that

@@ -28,8 +28,12 @@ def _decode_planar_le(
     segment_order: str = ">",
 ) -> bytearray:
     """pydicom's ``_rle_decode_frame`` contract (Planar Configuration 1,
-    little endian) served by ``dicomrle.decode_frame``."""
+    little endian, single-bit pixels a byte each) served by
+    ``dicomrle.decode_frame``."""
     import dicomrle
+
+    if nr_bits == 1 and nr_samples == 1:
+        nr_bits = 8
 
     return bytearray(
         dicomrle.decode_frame(
@@ -52,12 +56,18 @@ def _swap_plugins() -> None:
 
     if int(pydicom.__version__.split(".")[0]) >= 3:
         from pydicom.pixels.decoders import RLELosslessDecoder
-        from pydicom.pixels.decoders import rle as native_decoder
         from pydicom.pixels.encoders import RLELosslessEncoder
         from pydicom.pixels.encoders import native as native_encoder
 
+        try:  # pydicom 3.0; 3.1 moved it to decoders.native
+            from pydicom.pixels.decoders import rle as native_decoder
+        except ImportError:
+            from pydicom.pixels.decoders import native as native_decoder
+
         RLELosslessDecoder.remove_plugin("pydicom")
-        RLELosslessDecoder.add_plugin("pydicom", ("dicomrle.plugin", "decode_pixel_data"))
+        RLELosslessDecoder.add_plugin(
+            "pydicom", ("dicomrle.plugin", "decode_pixel_data")
+        )
         native_decoder._rle_decode_frame = _decode_planar_le
     else:
         from pydicom.encoders import RLELosslessEncoder
@@ -65,7 +75,10 @@ def _swap_plugins() -> None:
 
     RLELosslessEncoder.remove_plugin("pydicom")
     RLELosslessEncoder.add_plugin("pydicom", ("dicomrle.plugin", "encode_pixel_data"))
-    native_encoder._encode_frame = plugin.encode_pixel_data
+    # pydicom 3.1 renamed _encode_frame to _encode_rle_frame.
+    renamed = hasattr(native_encoder, "_encode_rle_frame")
+    name = "_encode_rle_frame" if renamed else "_encode_frame"
+    setattr(native_encoder, name, plugin.encode_pixel_data)
 
 
 def pytest_configure(config: pytest.Config) -> None:
