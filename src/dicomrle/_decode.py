@@ -433,7 +433,9 @@ def pixel_array(
     --------
     >>> import dicomrle
     >>> from pydicom import examples
-    >>> arr = dicomrle.pixel_array(examples.rgb_color_rle)  # doctest: +SKIP
+    >>> arr = dicomrle.pixel_array(dicomrle.compress(examples.rgb_color))
+    >>> arr.shape
+    (240, 320, 3)
     """
     import numpy as np
 
