@@ -220,12 +220,16 @@ def noise_file(path: Path, frames: int = 4) -> Path:
     return path
 
 
+# The peak resident memory of this process since its exec (VmHWM), not
+# ru_maxrss: Linux carries that over exec from the forked copy of the parent,
+# so a child of a large pytest process would report the parent's size.
 BIG_FILE_SCRIPT = """
-import resource, sys, dicomrle
+import sys, dicomrle
 r = dicomrle.compress_file(sys.argv[1], sys.argv[2], threads=2)
 assert r.status == "written", r
-print(r.route, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024,
-      "pydicom" in sys.modules, "numpy" in sys.modules)
+with open("/proc/self/status") as f:
+    hwm = next(int(line.split()[1]) for line in f if line.startswith("VmHWM:"))
+print(r.route, hwm * 1024, "pydicom" in sys.modules, "numpy" in sys.modules)
 """
 
 
