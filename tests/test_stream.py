@@ -477,6 +477,43 @@ def test_input_vanished(tmp_path):
     assert not list(tmp_path.iterdir())
 
 
+def test_a_leftover_temporary_file_is_neither_used_nor_removed(tmp_path, monkeypatch):
+    """A temporary name that exists (left by an earlier process of the same
+    number) is passed over, and the file that has it is left as it is."""
+    from dicomrle import _files
+
+    monkeypatch.setattr(_files, "_numbers", iter(range(7, 100)))
+    out = tmp_path / "deep" / "er" / "out.dcm"
+    out.parent.mkdir(parents=True)
+    leftover = out.with_name(f".out.dcm.{os.getpid()}-7.part")
+    leftover.write_bytes(b"someone else's")
+    r = dicomrle.compress_file(find("emri_small.dcm"), out)
+    assert r.status == "written", r.reason
+    assert leftover.read_bytes() == b"someone else's"
+    assert sorted(p.name for p in out.parent.iterdir()) == sorted(
+        [out.name, leftover.name]
+    )
+
+
+def test_missing_output_folders_are_made(tmp_path):
+    out = tmp_path / "a" / "b" / "out.dcm"
+    r = dicomrle.compress_file(find("emri_small.dcm"), out)
+    assert r.status == "written", r.reason
+    assert [p.name for p in out.parent.iterdir()] == ["out.dcm"]
+
+
+def test_the_kept_read_buffer_serves_smaller_and_larger_files(tmp_path):
+    """Files one after the other in one thread, a large one between small
+    ones: each copy is what dicomrle.compress gives its file alone."""
+    names = ["MR_small.dcm", "emri_small.dcm", "SC_rgb_small_odd.dcm", "US1_UNCR.dcm"]
+    for k, name in enumerate(names * 2):
+        out = tmp_path / f"{k}.dcm"
+        r = dicomrle.compress_file(find(name), out)
+        assert r.status == "written" and r.route == "bytes", (name, r.reason)
+        expected = dicomrle.compress(read(find(name)))
+        assert read(out).PixelData == expected.PixelData, name
+
+
 def test_input_shrinks_while_read(tmp_path):
     """Truncated after it was planned: a short read, an error, not SIGBUS."""
     src = tmp_path / "src.dcm"

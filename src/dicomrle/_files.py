@@ -4,8 +4,8 @@ file, so that process pools and distributed engines (Dask) can map it."""
 from __future__ import annotations
 
 import errno
+import itertools
 import os
-import secrets
 import threading
 import time
 import traceback
@@ -46,8 +46,22 @@ class _Refused(Exception):
     """The copy was written but must not be kept; the message says why."""
 
 
-def _temporary(dst: Path) -> Path:
-    return dst.with_name(f".{dst.name}.{secrets.token_hex(4)}.part")
+_numbers = itertools.count()
+
+
+def _create_temporary(dst: Path) -> tuple[Path, int]:
+    """Create a new empty file beside `dst` (and its folder if need be);
+    return its path and a descriptor open for reading and writing."""
+    flags = os.O_RDWR | os.O_CREAT | os.O_EXCL | O_CLOEXEC
+    while True:
+        tmp = dst.with_name(f".{dst.name}.{os.getpid()}-{next(_numbers)}.part")
+        try:
+            return tmp, os.open(tmp, flags, 0o666)
+        except FileNotFoundError:
+            dst.parent.mkdir(parents=True, exist_ok=True)
+            return tmp, os.open(tmp, flags, 0o666)
+        except FileExistsError:
+            continue  # left by an earlier process of the same number
 
 
 # ``by_bytes(fd)``: the route the file open as `fd` takes, and, on the byte
@@ -83,7 +97,10 @@ def _write_copy(
     def result(
         status: str, reason: str = "", size_out: int = 0, **more: object
     ) -> FileResult:
-        size_in = src.stat().st_size if src.is_file() else 0
+        try:
+            size_in = os.stat(src).st_size
+        except OSError:
+            size_in = 0
         return FileResult(
             str(src),
             str(dst),
@@ -96,19 +113,23 @@ def _write_copy(
             **more,  # type: ignore[arg-type]
         )
 
-    if dst.exists() and not overwrite:
-        return result(SKIPPED, "output exists (use --overwrite)")
-    if dst.exists() and dst.resolve() == src.resolve():
-        return result(FAILED, "the output is the input")
+    if dst.exists():
+        if not overwrite:
+            return result(SKIPPED, "output exists (use --overwrite)")
+        if dst.resolve() == src.resolve():
+            return result(FAILED, "the output is the input")
     tmp = None
     try:
         if cancel is not None and cancel.is_set():
             raise Cancelled
         if by_bytes is not None:
-            with open(src, "rb") as f:
-                route, write = by_bytes(f.fileno())
+            fd = os.open(src, os.O_RDONLY | O_CLOEXEC)
+            try:
+                route, write = by_bytes(fd)
                 if write is not None:
                     tmp = write(dst)
+            finally:
+                os.close(fd)
         if tmp is None:
             tmp = _via_pydicom(src, dst, convert, check)
             route = route or "pydicom"
@@ -158,10 +179,9 @@ def _via_pydicom(
     except InvalidDicomError:
         raise _NotDicom from None
     state = convert(ds)
-    dst.parent.mkdir(parents=True, exist_ok=True)
-    tmp = _temporary(dst)
+    tmp, fd = _create_temporary(dst)
     try:
-        with open(tmp, "xb") as f:
+        with open(fd, "wb") as f:
             write_dataset(f, ds)
         del ds
         if check is not None and not check(tmp, state):
@@ -307,9 +327,7 @@ def _write_bytes(
 ) -> Path:
     """Write `plan` from `src` to a temporary file beside `dst`; return it.
     On any error the temporary file is removed."""
-    dst.parent.mkdir(parents=True, exist_ok=True)
-    tmp = _temporary(dst)
-    fd = os.open(tmp, os.O_RDWR | os.O_CREAT | os.O_EXCL | O_CLOEXEC, 0o666)
+    tmp, fd = _create_temporary(dst)
     try:
         _stream.write(plan, src, fd, threads=threads, cancel=cancel)
     except BaseException:

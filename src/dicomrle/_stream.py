@@ -246,6 +246,32 @@ def _prefix(p: Plan, bot: bytes, offsets: list[int] | None = None,
     )
 
 
+# Each thread keeps its read buffer for the next file, up to this size:
+# a fresh buffer costs a page fault per 4 KiB, more than reading into it.
+KEPT_BUFFER = 16 << 20
+_kept = threading.local()
+
+
+def _read_buffer(size: int) -> bytearray:
+    """A buffer of `size` bytes or more for this thread's reads."""
+    buffer: bytearray | None = getattr(_kept, "buffer", None)
+    if buffer is None or len(buffer) < size:
+        buffer = bytearray(size)
+        _kept.buffer = buffer if size <= KEPT_BUFFER else None
+    return buffer
+
+
+def _workspace(p: Plan, capacity: int) -> _rle.Workspace:
+    return workspace(
+        capacity,
+        rows=p.rows,
+        columns=p.columns,
+        samples_per_pixel=p.samples,
+        bits_allocated=p.bits_allocated,
+        planar_configuration=p.planar,
+    )
+
+
 def _write_all(fd: int, data: bytes | memoryview, offset: int) -> None:
     view = memoryview(data)
     while view:
@@ -291,7 +317,7 @@ def write(
             raise Cancelled("cancelled")
         buffer = getattr(buffers, "buffer", None)
         if buffer is None:
-            buffer = buffers.buffer = bytearray(per_job * length)
+            buffer = buffers.buffer = _read_buffer(per_job * length)
         view = memoryview(buffer)[: count * length]
         offset = p.pixel_offset + first * length
         done = 0
@@ -310,14 +336,7 @@ def write(
         p.frames,
         threads,
         per_job,
-        lambda n: workspace(
-            n,
-            rows=p.rows,
-            columns=p.columns,
-            samples_per_pixel=p.samples,
-            bits_allocated=p.bits_allocated,
-            planar_configuration=p.planar,
-        ),
+        lambda n: _workspace(p, n),
         source,
     )
     data_length, offsets, lengths = writer.finish()

@@ -13,6 +13,7 @@ from collections import Counter
 from collections.abc import Callable, Generator, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from pathlib import Path
+from typing import Any, TextIO
 
 from dicomrle._batch import usable_cores
 from dicomrle._files import (
@@ -95,9 +96,32 @@ def _run(
             cancel.set()
 
 
-def _batch(args: argparse.Namespace) -> int:
+class _Lines:
+    """What the batch needs of a tqdm bar, without a bar (and without
+    importing tqdm) when standard error is not a terminal."""
+
+    def write(self, line: str, file: TextIO) -> None:
+        print(line, file=file)
+
+    def set_postfix_str(self, text: str) -> None:
+        pass
+
+    def update(self) -> None:
+        pass
+
+    def close(self) -> None:
+        pass
+
+
+def _progress(total: int) -> Any:
+    if not sys.stderr.isatty():
+        return _Lines()
     from tqdm import tqdm
 
+    return tqdm(total=total, unit="file", file=sys.stderr)
+
+
+def _batch(args: argparse.Namespace) -> int:
     worker: Worker
     examples: Sequence[str]
     if args.command == "compress":
@@ -116,7 +140,7 @@ def _batch(args: argparse.Namespace) -> int:
     bytes_in = bytes_out = 0
     problems: list[FileResult] = []
     start = time.perf_counter()
-    bar = tqdm(total=len(pairs), unit="file", disable=None, file=sys.stderr)
+    bar = _progress(len(pairs))
     cancel = threading.Event()
     results = _run(pairs, args.jobs, cancel, worker, options)
     full = False
