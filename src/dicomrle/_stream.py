@@ -27,16 +27,27 @@ import struct
 import threading
 from dataclasses import dataclass
 
-from dicomrle import _rle, _walk
+from dicomrle import _implicit, _rle, _walk
 from dicomrle._batch import encode_in_order, frames_per_job, useful_threads
 from dicomrle._frame import workspace
 
 RLE_LOSSLESS = b"1.2.840.10008.1.2.5\0"
+IMPLICIT = b"1.2.840.10008.1.2"
+_META_NAMES = (
+    "FileMetaInformationVersion",
+    "MediaStorageSOPClassUID",
+    "MediaStorageSOPInstanceUID",
+    "TransferSyntaxUID",
+    "ImplementationClassUID",
+)
 SUBSAMPLED = (b"YBR_FULL_422", b"YBR_PARTIAL_422", b"YBR_PARTIAL_420")
 # The first read of a file; more is read when the elements before the
 # Pixel Data need it, up to HEADER_LIMIT.
 FIRST_READ = 1 << 16
 HEADER_LIMIT = 64 << 20
+# Implicit VR elements are rewritten in Python: at most this many bytes of
+# them before the Pixel Data, and as many after it.
+IMPLICIT_LIMIT = 4 << 20
 MAX_OFFSET = 0xFFFFFFFF
 ITEM = struct.Struct("<HHI")
 # The buffers of all threads (see write) stay under this, unless one frame
@@ -120,8 +131,21 @@ def plan(fd: int, size: int) -> Plan | Fallback:
         if available > HEADER_LIMIT:
             return Fallback("more than 64 MiB of elements before the Pixel Data")
         head = _read(fd, available, 0)
-    if status != _walk.OK:
+    if status == _walk.SYNTAX and _text(head, info["TransferSyntaxUID"]) == IMPLICIT:
+        parts = _implicit_parts(fd, size, head, info)
+        if isinstance(parts, Fallback):
+            return parts
+        head, info, tail = parts
+    elif status != _walk.OK:
         return Fallback(_walk.message(status))
+    else:
+        tail_length = size - info["after_pixel"]
+        if tail_length > HEADER_LIMIT:
+            return Fallback("more than 64 MiB of elements after the Pixel Data")
+        tail = _read(fd, tail_length, info["after_pixel"]) if tail_length else b""
+        status, _ = _walk.walk_tail(tail)
+        if status != _walk.OK:
+            return Fallback(f"after the Pixel Data: {_walk.message(status)}")
     for name in (
         "FileMetaInformationVersion",
         "MediaStorageSOPClassUID",
@@ -170,13 +194,6 @@ def plan(fd: int, size: int) -> Plan | Fallback:
     needed = rows * columns * samples * bits // 8 * frames
     if pixel_length < needed:
         return Fallback("the Pixel Data is shorter than its frames")
-    tail_length = size - info["after_pixel"]
-    if tail_length > HEADER_LIMIT:
-        return Fallback("more than 64 MiB of elements after the Pixel Data")
-    tail = _read(fd, tail_length, info["after_pixel"]) if tail_length else b""
-    status, _ = _walk.walk_tail(tail)
-    if status != _walk.OK:
-        return Fallback(f"after the Pixel Data: {_walk.message(status)}")
     return Plan(
         size=size,
         head=head[:pixel_header],
@@ -191,6 +208,64 @@ def plan(fd: int, size: int) -> Plan | Fallback:
         samples=samples,
         bits_allocated=bits,
         frames=frames,
+    )
+
+
+def _implicit_parts(
+    fd: int, size: int, head: bytes, info: dict
+) -> tuple[bytes, dict, bytes] | Fallback:
+    """For an Implicit VR Little Endian file whose first bytes `head` and
+    File Meta Information `info` the walker gave: the file up to its Pixel
+    Data and the elements after it, rewritten as Explicit VR Little Endian,
+    and `info` for the rewritten head (the Pixel Data's value offset is
+    the source's)."""
+    meta_end = info["meta_end"]
+    while True:
+        try:
+            before = _implicit.Rewrite(head, meta_end, size, pixel_data_ends=True)
+            break
+        except _implicit.NeedMore as more:
+            available = min(size, max(more.need, 2 * len(head)))
+            if available > IMPLICIT_LIMIT:
+                return Fallback(
+                    "more than 4 MiB of Implicit VR elements before the Pixel Data"
+                )
+            head = _read(fd, available, 0)
+        except _implicit.Refused as exc:
+            return Fallback(f"Implicit VR Little Endian: {exc}")
+    assert before.pixel is not None
+    pixel_offset, pixel_length = before.pixel
+    after = pixel_offset + pixel_length
+    if size - after > IMPLICIT_LIMIT:
+        return Fallback("more than 4 MiB of Implicit VR elements after the Pixel Data")
+    raw_tail = _read(fd, size - after, after) if size > after else b""
+    try:
+        tail = _implicit.Rewrite(
+            raw_tail,
+            0,
+            len(raw_tail),
+            pixel_data_ends=False,
+            last_tag=_implicit.PIXEL_DATA,
+        ).out
+    except _implicit.Refused as exc:
+        return Fallback(f"Implicit VR Little Endian, after the Pixel Data: {exc}")
+    rewritten = head[:meta_end] + before.out
+    found = {
+        name: (header + meta_end, offset + meta_end, length, vr)
+        for name, (header, offset, length, vr) in before.found.items()
+    }
+    meta = {k: v for k, v in info.items() if k in _META_NAMES}
+    pixel = (len(rewritten), pixel_offset, pixel_length, "OW")
+    return (
+        rewritten,
+        {
+            **meta,
+            **found,
+            "meta_end": meta_end,
+            "after_pixel": after,
+            "PixelData": pixel,
+        },
+        bytes(tail),
     )
 
 

@@ -5,6 +5,7 @@ from dicomrle._frame import Buffer
 OK: int
 NEED_MORE: int
 ENCAPSULATED: int
+SYNTAX: int
 MAX_DEPTH: int
 STATUS_NAMES: dict[int, str]
 ELEMENTS: tuple[str, ...]
