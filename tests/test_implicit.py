@@ -54,13 +54,21 @@ def test_vr_of(tag, vr):
 
 
 def test_the_table_agrees_with_pydicom():
-    """Every tag the table has, pydicom's dictionary gives the same VR."""
-    from pydicom.datadict import dictionary_VR
+    """Every tag of the table that pydicom's dictionary has, it gives the
+    same VR; an older pydicom (2.4) lacks some newer tags, which it reads
+    as UN, and the byte route writes with their VR."""
+    from pydicom.datadict import DicomDictionary, dictionary_VR
 
     vrs, _ = _implicit._load()
     assert len(vrs) > 4000
+    unknown = [tag for tag in vrs if tag not in DicomDictionary]
+    if pydicom.__version__.startswith("2."):
+        assert len(unknown) < 400
+    else:
+        assert unknown == []
     for tag, vr in vrs.items():
-        assert dictionary_VR(tag) == vr, hex(tag)
+        if tag not in unknown:
+            assert dictionary_VR(tag) == vr, hex(tag)
 
 
 def implicit_file(dataset: bytes) -> bytes:
