@@ -304,7 +304,7 @@ def test_verify(tree, tmp_path):
 def test_verify_refuses_a_wrong_copy(tmp_path, monkeypatch, capsys):
     """With an encoder that gets the pixels wrong, --verify keeps no output
     and fails the file; without it the wrong copy is written. In process
-    (-j 1), so that the encoder can be replaced. An implicit VR file: the
+    (-j 1), so that the encoder can be replaced. A big-endian file: the
     pydicom route, which calls dicomrle.compress."""
     import dicomrle._dataset as dataset
     from dicomrle import cli
@@ -319,7 +319,7 @@ def test_verify_refuses_a_wrong_copy(tmp_path, monkeypatch, capsys):
 
     monkeypatch.setattr(dataset, "compress", wrong)
     src = tmp_path / "CT_small.dcm"
-    shutil.copy(find("MR_small_implicit.dcm"), src)
+    shutil.copy(find("MR_small_bigendian.dcm"), src)
     out = tmp_path / "out"
     assert cli.main(["compress", str(src), "-o", str(out), "-j", "1", "--verify"]) == 1
     stdout = capsys.readouterr().out

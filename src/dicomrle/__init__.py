@@ -1,28 +1,58 @@
 """dicomrle: a fast, correct DICOM RLE Lossless codec for pydicom."""
 
-from dicomrle._batch import encode_array
-from dicomrle._dataset import NotEncodable, compress
-from dicomrle._decode import decode_frame, decompress, pixel_array
-from dicomrle._files import FileResult, compress_file, decompress_file
-from dicomrle._frame import encode_frame
-from dicomrle._register import register
+from __future__ import annotations
 
-__version__: str  # set by __getattr__ on first use
+from importlib import import_module
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from dicomrle._batch import encode_array
+    from dicomrle._dataset import NotEncodable, compress
+    from dicomrle._decode import decode_frame, decompress, pixel_array
+    from dicomrle._files import FileResult, compress_file, decompress_file
+    from dicomrle._frame import encode_frame
+    from dicomrle._register import register
+
+    __version__: str
+
+# Each public name and its module, imported on first use: the command line
+# needs only the file functions, and starts faster without the rest.
+_HOMES = {
+    "encode_array": "_batch",
+    "NotEncodable": "_dataset",
+    "compress": "_dataset",
+    "decode_frame": "_decode",
+    "decompress": "_decode",
+    "pixel_array": "_decode",
+    "FileResult": "_files",
+    "compress_file": "_files",
+    "decompress_file": "_files",
+    "encode_frame": "_frame",
+    "register": "_register",
+}
 
 
-def __getattr__(name: str) -> str:
-    # importlib.metadata takes longer to import than the rest of dicomrle:
-    # read the version when it is asked for, not on every start of the CLI.
-    if name != "__version__":
+def __getattr__(name: str) -> Any:
+    home = _HOMES.get(name)
+    if home is not None:
+        value = getattr(import_module(f"dicomrle.{home}"), name)
+    elif name == "__version__":
+        # importlib.metadata takes longer to import than the rest of
+        # dicomrle: read the version when it is asked for.
+        from importlib.metadata import PackageNotFoundError, version
+
+        try:
+            value = version("dicomrle")
+        except PackageNotFoundError:  # pragma: no cover - a source tree
+            value = "unknown"
+    else:
         raise AttributeError(f"module 'dicomrle' has no attribute {name!r}")
-    from importlib.metadata import PackageNotFoundError, version
+    globals()[name] = value
+    return value
 
-    global __version__
-    try:
-        __version__ = version("dicomrle")
-    except PackageNotFoundError:  # pragma: no cover - running from a source tree
-        __version__ = "unknown"
-    return __version__
+
+def __dir__() -> list[str]:
+    return sorted(__all__)
 
 
 __all__ = [
