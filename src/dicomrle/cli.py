@@ -6,12 +6,12 @@ from __future__ import annotations
 
 import argparse
 import errno
+import queue
 import sys
 import threading
 import time
 from collections import Counter
 from collections.abc import Callable, Generator, Sequence
-from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from pathlib import Path
 from typing import Any, TextIO
 
@@ -57,6 +57,10 @@ def _mb(n: float) -> str:
     raise AssertionError("unreachable")
 
 
+# How long the main thread lets results gather before it takes them.
+COLLECT_PAUSE = 0.002
+
+
 def _run(
     pairs: list[tuple[Path, Path]],
     jobs: int,
@@ -74,26 +78,47 @@ def _run(
             yield worker(src, dst, threads=jobs, cancel=cancel, **options)
         return
     # Files on `jobs` threads: the byte route reads, encodes and writes
-    # without the GIL, and no worker process has to start.
+    # without the GIL, and no worker process has to start. Each thread takes
+    # the next file itself; this thread collects the results a few at a
+    # time, since waking it for each would hand the GIL over for each.
     todo = iter(pairs)
-    with ThreadPoolExecutor(max_workers=min(jobs, len(pairs))) as pool:
-        running: set[Future[FileResult]] = set()
+    taking = threading.Lock()
+    results: queue.SimpleQueue[FileResult | BaseException | None] = queue.SimpleQueue()
+
+    def work() -> None:
         try:
-            while True:
-                while len(running) < 2 * jobs and not cancel.is_set():
+            while not cancel.is_set():
+                with taking:
                     pair = next(todo, None)
-                    if pair is None:
-                        break
-                    running.add(
-                        pool.submit(worker, *pair, threads=1, cancel=cancel, **options)
-                    )
-                if not running:
-                    return
-                done, running = wait(running, return_when=FIRST_COMPLETED)
-                for future in done:
-                    yield future.result()
+                if pair is None:
+                    break
+                results.put(worker(*pair, threads=1, cancel=cancel, **options))
+        except BaseException as exc:  # noqa: BLE001 - handed to the main thread
+            results.put(exc)
         finally:
-            cancel.set()
+            results.put(None)
+
+    threads = [threading.Thread(target=work) for _ in range(min(jobs, len(pairs)))]
+    for thread in threads:
+        thread.start()
+    try:
+        running = len(threads)
+        while running:
+            got = [results.get()]
+            time.sleep(COLLECT_PAUSE)
+            while not results.empty():
+                got.append(results.get())
+            for r in got:
+                if r is None:
+                    running -= 1
+                elif isinstance(r, BaseException):
+                    raise r
+                else:
+                    yield r
+    finally:
+        cancel.set()
+        for thread in threads:
+            thread.join()
 
 
 class _Lines:
