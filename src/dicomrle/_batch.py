@@ -8,7 +8,6 @@ import os
 import sys
 import threading
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from dicomrle._frame import (
@@ -57,6 +56,8 @@ def run_all(func: Callable[[int], T], count: int, threads: int) -> list[T]:
     """Return ``[func(0), ..., func(count - 1)]`` computed on `threads` threads."""
     if threads == 1 or count == 1:
         return [func(i) for i in range(count)]
+    from concurrent.futures import ThreadPoolExecutor  # not needed at start-up
+
     with ThreadPoolExecutor(max_workers=min(threads, count)) as pool:
         return list(pool.map(func, range(count)))
 
@@ -181,6 +182,8 @@ def encode_in_order(
         except BaseException:
             state.fail()
             raise
+
+    from concurrent.futures import ThreadPoolExecutor  # not needed at start-up
 
     with ThreadPoolExecutor(max_workers=workers) as pool:
         futures = [pool.submit(work) for _ in range(workers)]

@@ -126,7 +126,7 @@ class _Lines:
     importing tqdm) when standard error is not a terminal."""
 
     def write(self, line: str, file: TextIO) -> None:
-        print(line, file=file)
+        file.write(line + "\n")  # one write, even to an unbuffered stream
 
     def set_postfix_str(self, text: str) -> None:
         pass
