@@ -262,9 +262,11 @@ class _Recorder:
 
 
 def test_threads_default_to_usable_cores(monkeypatch):
+    import concurrent.futures
+
     import dicomrle._batch as batch
 
-    monkeypatch.setattr(batch, "ThreadPoolExecutor", _Recorder)
+    monkeypatch.setattr(concurrent.futures, "ThreadPoolExecutor", _Recorder)
     monkeypatch.setattr(batch, "usable_cores", lambda: 3)
     monkeypatch.setattr(batch, "JOB_BYTES", 1 << 20)
     _Recorder.workers = []
