@@ -4,6 +4,7 @@ one encapsulated value)."""
 
 from __future__ import annotations
 
+import concurrent.futures
 import copy
 import json
 import struct
@@ -247,12 +248,11 @@ class _Recorder:
     """Stands in for ThreadPoolExecutor and records max_workers."""
 
     workers: ClassVar[list[int]] = []
+    real = concurrent.futures.ThreadPoolExecutor
 
     def __init__(self, max_workers):
-        from concurrent.futures import ThreadPoolExecutor
-
         _Recorder.workers.append(max_workers)
-        self._pool = ThreadPoolExecutor(max_workers=max_workers)
+        self._pool = _Recorder.real(max_workers=max_workers)
 
     def __enter__(self):
         return self._pool.__enter__()
@@ -262,8 +262,6 @@ class _Recorder:
 
 
 def test_threads_default_to_usable_cores(monkeypatch):
-    import concurrent.futures
-
     import dicomrle._batch as batch
 
     monkeypatch.setattr(concurrent.futures, "ThreadPoolExecutor", _Recorder)
