@@ -205,7 +205,10 @@ def compress_file(
 
     Explicit VR Little Endian files are copied from their bytes, element by
     element as they are, with only the Pixel Data encoded and what RLE
-    Lossless must change rewritten; other files go through pydicom. The
+    Lossless must change rewritten; Implicit VR Little Endian files the
+    same way, their elements given the VRs the data dictionary fixes (a
+    file with private elements, or an element whose VR the dictionary does
+    not fix, is left to pydicom); other files go through pydicom. The
     copy goes to a temporary file beside `dst`, which is renamed only when
     complete (and, with `verify`, only when it decodes to the pixels of
     `src`), so `dst` is never half-written. `src` is only read. Never

@@ -14,6 +14,10 @@ The source is read with ``pread`` into bounded buffers, not mapped: a file
 that shrinks while it is read gives a short read, an error, not SIGBUS.
 Memory holds a few jobs of frames per thread whatever the file's size.
 
+An Implicit VR Little Endian file is the same but for its elements, which
+``_implicit`` rewrites as Explicit VR Little Endian before and after the
+Pixel Data.
+
 ``plan`` returns a ``Fallback`` with its reason for anything it does not
 handle; the caller then takes the pydicom route. What it accepts, the
 output is what ``dicomrle.compress`` and ``pydicom.dcmwrite`` would make of
