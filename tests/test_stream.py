@@ -566,6 +566,27 @@ def test_the_kept_read_buffer_serves_smaller_and_larger_files(tmp_path):
         assert read(out).PixelData == expected.PixelData, name
 
 
+@pytest.mark.parametrize("name", ["MR_small.dcm", "US1_UNCR.dcm", "emri_small.dcm"])
+def test_short_writes(name, tmp_path, monkeypatch):
+    """A file system that writes a few bytes a call: the same file."""
+    whole = tmp_path / "whole.dcm"
+    assert dicomrle.compress_file(find(name), whole).route == "bytes"
+    real_pwritev, real_pwrite = os.pwritev, os.pwrite
+
+    def pwritev(fd, buffers, offset):
+        first = bytes(memoryview(buffers[0])[:7])
+        return real_pwritev(fd, [first], offset)
+
+    def pwrite(fd, data, offset):
+        return real_pwrite(fd, bytes(memoryview(data)[:7]), offset)
+
+    monkeypatch.setattr(os, "pwritev", pwritev)
+    monkeypatch.setattr(os, "pwrite", pwrite)
+    short = tmp_path / "short.dcm"
+    assert dicomrle.compress_file(find(name), short).route == "bytes"
+    assert short.read_bytes() == whole.read_bytes()
+
+
 def test_input_shrinks_while_read(tmp_path):
     """Truncated after it was planned: a short read, an error, not SIGBUS."""
     src = tmp_path / "src.dcm"

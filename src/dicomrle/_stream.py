@@ -87,6 +87,8 @@ class Plan:
     samples: int
     bits_allocated: int
     frames: int
+    # The frames, when the reads of the header brought them in already.
+    pixels: bytes | None = None
 
     @property
     def frame_length(self) -> int:
@@ -135,6 +137,7 @@ def plan(fd: int, size: int) -> Plan | Fallback:
         if available > HEADER_LIMIT:
             return Fallback("more than 64 MiB of elements before the Pixel Data")
         head = _read(fd, available, 0)
+    source = head
     if status == _walk.SYNTAX and _text(head, info["TransferSyntaxUID"]) == IMPLICIT:
         parts = _implicit_parts(fd, size, head, info)
         if isinstance(parts, Fallback):
@@ -212,6 +215,9 @@ def plan(fd: int, size: int) -> Plan | Fallback:
         samples=samples,
         bits_allocated=bits,
         frames=frames,
+        pixels=source[pixel_offset : pixel_offset + needed]
+        if pixel_offset + needed <= len(source)
+        else None,
     )
 
 
@@ -373,6 +379,8 @@ def write(
     of ``dicomrle.compress``. Raises Cancelled when `cancel` is set."""
     from dicomrle._encaps import FileEncapsulator
 
+    if p.frames == 1 and not extended:
+        return _write_one_frame(p, src, dst, cancel)
     length = p.frame_length
     bound = _rle.encode_bound(p.rows, p.columns, p.samples, p.bits_allocated // 8)
     # Whether the Basic Offset Table can hold the offsets is known only at
@@ -441,6 +449,60 @@ def write(
         _write_all(dst, struct.pack(f"<{p.frames}I", *offsets), start - 4 * p.frames)
     _write_all(dst, trailer, start + data_length)
     return start + data_length + len(trailer)
+
+
+def _write_one_frame(
+    p: Plan, src: int, dst: int, cancel: threading.Event | None
+) -> int:
+    """``write`` for a single frame: encoded from memory, then the whole file
+    written at once (a tree of small images is mostly such files)."""
+    if cancel is not None and cancel.is_set():
+        raise Cancelled("cancelled")
+    length = p.frame_length
+    data: bytes | bytearray
+    if p.pixels is not None:
+        data = p.pixels
+    else:
+        data = _read_buffer(length)
+        view = memoryview(data)[:length]
+        done = 0
+        while done < length:
+            got = os.preadv(src, [view[done:]], p.pixel_offset + done)
+            if got == 0:
+                at = p.pixel_offset + done
+                raise OSError(f"the input shrank while it was read (at byte {at})")
+            done += got
+    space = _workspace(p, 1)
+    (size,) = space.encode(data, 1)
+    pad = b"\0" * (size % 2)
+    with memoryview(space) as frame:
+        parts: list[bytes | memoryview] = [
+            _prefix(p, bytes(4)),  # the Basic Offset Table: offset 0
+            ITEM.pack(0xFFFE, 0xE000, size + len(pad)),
+            frame,
+            pad,
+            ITEM.pack(0xFFFE, 0xE0DD, 0) + p.tail,
+        ]
+        return _write_parts(dst, parts)
+
+
+def _write_parts(fd: int, parts: list[bytes | memoryview]) -> int:
+    """Write `parts` one after the other from the start of `fd`; return the
+    number of bytes."""
+    total = sum(len(part) for part in parts)
+    offset = 0
+    views = [memoryview(part) for part in parts if len(part)]
+    while views:
+        done = os.pwritev(fd, views, offset)
+        if done == 0:
+            raise OSError(f"nothing was written at byte {offset}")
+        offset += done
+        while views and done >= len(views[0]):
+            done -= len(views[0])
+            views.pop(0)
+        if views and done:
+            views[0] = views[0][done:]
+    return total
 
 
 def _move(fd: int, start: int, length: int, to: int) -> None:
