@@ -64,10 +64,12 @@ def _create_temporary(dst: Path) -> tuple[Path, int]:
             continue  # left by an earlier process of the same number
 
 
-# ``by_bytes(fd)``: the route the file open as `fd` takes, and, on the byte
-# route, ``write(dst)``, which writes a temporary copy beside `dst` and
-# returns it; None when the file is left to pydicom.
-ByteRoute = Callable[[int], "tuple[str, Callable[[Path], Path] | None]"]
+# ``by_bytes(fd, size)``: the route the file open as `fd`, of `size` bytes,
+# takes, and, on the byte route, ``write(dst)``, which writes a temporary
+# copy beside `dst` and returns it and its size; None when the file is left
+# to pydicom.
+CopyWriter = Callable[[Path], "tuple[Path, int]"]
+ByteRoute = Callable[[int, int], "tuple[str, CopyWriter | None]"]
 
 
 def _write_copy(
@@ -93,14 +95,17 @@ def _write_copy(
 
     start = time.perf_counter()
     route = ""
+    size_in = -1  # not known yet
 
     def result(
         status: str, reason: str = "", size_out: int = 0, **more: object
     ) -> FileResult:
-        try:
-            size_in = os.stat(src).st_size
-        except OSError:
-            size_in = 0
+        nonlocal size_in
+        if size_in < 0:
+            try:
+                size_in = os.stat(src).st_size
+            except OSError:
+                size_in = 0
         return FileResult(
             str(src),
             str(dst),
@@ -119,23 +124,26 @@ def _write_copy(
         if dst.resolve() == src.resolve():
             return result(FAILED, "the output is the input")
     tmp = None
+    size_out = -1
     try:
         if cancel is not None and cancel.is_set():
             raise Cancelled
         if by_bytes is not None:
             fd = os.open(src, os.O_RDONLY | O_CLOEXEC)
             try:
-                route, write = by_bytes(fd)
+                size_in = os.fstat(fd).st_size
+                route, write = by_bytes(fd, size_in)
                 if write is not None:
-                    tmp = write(dst)
+                    tmp, size_out = write(dst)
             finally:
                 os.close(fd)
         if tmp is None:
             tmp = _via_pydicom(src, dst, convert, check)
             route = route or "pydicom"
+            size_out = os.stat(tmp).st_size
         os.replace(tmp, dst)
         tmp = None
-        return result(WRITTEN, size_out=dst.stat().st_size)
+        return result(WRITTEN, size_out=size_out)
     except (NotEncodable, NotDecodable) as exc:
         return result(SKIPPED, str(exc))
     except _NotDicom:
@@ -239,17 +247,17 @@ def compress_file(
 
     threads = check_threads(threads)
 
-    def by_bytes(fd: int) -> tuple[str, Callable[[Path], Path] | None]:
-        plan = _stream.plan(fd, os.fstat(fd).st_size)
+    def by_bytes(fd: int, size: int) -> tuple[str, CopyWriter | None]:
+        plan = _stream.plan(fd, size)
         if not isinstance(plan, _stream.Plan):
             return f"pydicom ({plan.reason})", None
 
-        def write(dst: Path) -> Path:
-            tmp = _write_bytes(plan, fd, dst, threads, cancel)
+        def write(dst: Path) -> tuple[Path, int]:
+            tmp, written = _write_bytes(plan, fd, dst, threads, cancel)
             if verify and not _same_as_source(plan, fd, tmp, threads):
                 tmp.unlink(missing_ok=True)
                 raise _Refused(DIFFERENT)
-            return tmp
+            return tmp, written
 
         return "bytes", write
 
@@ -327,18 +335,18 @@ def _write_bytes(
     dst: Path,
     threads: int,
     cancel: threading.Event | None,
-) -> Path:
-    """Write `plan` from `src` to a temporary file beside `dst`; return it.
-    On any error the temporary file is removed."""
+) -> tuple[Path, int]:
+    """Write `plan` from `src` to a temporary file beside `dst`; return it
+    and its size. On any error the temporary file is removed."""
     tmp, fd = _create_temporary(dst)
     try:
-        _stream.write(plan, src, fd, threads=threads, cancel=cancel)
+        size = _stream.write(plan, src, fd, threads=threads, cancel=cancel)
     except BaseException:
         os.close(fd)
         tmp.unlink(missing_ok=True)
         raise
     os.close(fd)
-    return tmp
+    return tmp, size
 
 
 def _same_as_source(plan: _stream.Plan, src: int, copy: Path, threads: int) -> bool:
