@@ -160,6 +160,10 @@ def test_a_made_file_converts(tmp_path):
         (element(0x00081110, b"", 0x7FFFFFF0), "a sequence runs past the end of what holds it"),
         (element(0x00189810, b"\0\0"), "a US or SS element without Pixel Representation"),
         (element(0x00081030, b"a" * 65536), "a LO value longer than 65535 bytes"),
+        # Explicit VR under an Implicit VR transfer syntax: pydicom reads it
+        # as Explicit VR, so it is left to pydicom.
+        (struct.pack("<HH2sH", 8, 0x60, b"CS", 2) + b"MR",
+         "the dataset is Explicit VR, not what the syntax says"),
     ],
 )  # fmt: skip
 def test_what_it_refuses(dataset, reason, tmp_path):

@@ -126,6 +126,10 @@ class Rewrite:
         self.pixel_representation: int | None = None
         self._pixel_data_ends = pixel_data_ends
         self._last_tag = last_tag
+        vr = data[start + 4 : start + 6]
+        if pixel_data_ends and len(vr) == 2 and all(0x40 < c < 0x5B for c in vr):
+            # As pydicom decides, which then reads the file as Explicit VR.
+            raise Refused("the dataset is Explicit VR, not what the syntax says")
         self._dataset(start, size, False, 0)
         if pixel_data_ends and self.pixel is None:
             raise Refused("no top-level Pixel Data")
