@@ -301,6 +301,39 @@ def test_verify(tree, tmp_path):
         assert_copy(tree / rel, out / rel)
 
 
+def test_an_interrupt_that_c_code_swallows_still_stops_the_batch(
+    tmp_path, monkeypatch, capsys
+):
+    """SIGINT whose KeyboardInterrupt some code swallows (a Cython module's
+    initialisation does): the batch still stops, exit code 130, and no file
+    is started after it. In process (-j 1), so the worker can be wrapped."""
+    from dicomrle import cli
+
+    folder = tmp_path / "in"
+    folder.mkdir()
+    for k in range(5):
+        shutil.copy(find("MR_small.dcm"), folder / f"{k}.dcm")
+    real = cli.compress_file
+    calls = []
+
+    def worker(src, dst, **options):
+        calls.append(src)
+        if len(calls) == 2:
+            try:
+                signal.raise_signal(signal.SIGINT)
+            except KeyboardInterrupt:
+                pass  # swallowed
+        return real(src, dst, **options)
+
+    monkeypatch.setattr(cli, "compress_file", worker)
+    out = tmp_path / "out"
+    assert cli.main(["compress", str(folder), "-o", str(out), "-j", "1"]) == 130
+    assert "interrupted" in capsys.readouterr().err
+    assert len(calls) == 2
+    assert part_files(out) == []
+    assert signal.getsignal(signal.SIGINT) is signal.default_int_handler
+
+
 def test_verify_refuses_a_wrong_copy(tmp_path, monkeypatch, capsys):
     """With an encoder that gets the pixels wrong, --verify keeps no output
     and fails the file; without it the wrong copy is written. In process

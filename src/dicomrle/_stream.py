@@ -31,8 +31,11 @@ import struct
 import threading
 from dataclasses import dataclass
 
+# Imported here, at start-up, not on the first file: a Cython module's
+# initialisation swallows a KeyboardInterrupt raised while it runs.
 from dicomrle import _implicit, _rle, _walk
 from dicomrle._batch import encode_in_order, frames_per_job, useful_threads
+from dicomrle._encaps import FileEncapsulator
 from dicomrle._frame import workspace
 
 RLE_LOSSLESS = b"1.2.840.10008.1.2.5\0"
@@ -377,8 +380,6 @@ def write(
     """Write the RLE Lossless file of plan `p` from `src` to `dst` (two open
     file descriptors); return its size. `extended` as ``encapsulate_ext``
     of ``dicomrle.compress``. Raises Cancelled when `cancel` is set."""
-    from dicomrle._encaps import FileEncapsulator
-
     if p.frames == 1 and not extended:
         return _write_one_frame(p, src, dst, cancel)
     length = p.frame_length

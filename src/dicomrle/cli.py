@@ -7,6 +7,7 @@ from __future__ import annotations
 import argparse
 import errno
 import queue
+import signal
 import sys
 import threading
 import time
@@ -121,6 +122,33 @@ def _run(
             thread.join()
 
 
+class _InterruptFlag:
+    """While it is installed, SIGINT sets `cancel` as well as raising
+    KeyboardInterrupt, so that an interrupt is not lost if C code (a
+    Cython module's initialisation, say) swallows the KeyboardInterrupt:
+    the files under way stop at their next job, and ``seen`` says why."""
+
+    def __init__(self, cancel: threading.Event) -> None:
+        self.seen = False
+        self._cancel = cancel
+        self._previous: Any = None
+        if (
+            threading.current_thread() is threading.main_thread()
+            and signal.getsignal(signal.SIGINT) is signal.default_int_handler
+        ):
+            self._previous = signal.signal(signal.SIGINT, self._handle)
+
+    def _handle(self, signum: int, frame: Any) -> None:
+        self.seen = True
+        self._cancel.set()
+        raise KeyboardInterrupt
+
+    def restore(self) -> None:
+        if self._previous is not None:
+            signal.signal(signal.SIGINT, self._previous)
+            self._previous = None
+
+
 class _Lines:
     """What the batch needs of a tqdm bar, without a bar (and without
     importing tqdm) when standard error is not a terminal."""
@@ -167,10 +195,13 @@ def _batch(args: argparse.Namespace) -> int:
     start = time.perf_counter()
     bar = _progress(len(pairs))
     cancel = threading.Event()
+    interrupted = _InterruptFlag(cancel)
     results = _run(pairs, args.jobs, cancel, worker, options)
     full = False
     try:
         for r in results:
+            if interrupted.seen:
+                raise KeyboardInterrupt
             counts[r.status] += 1
             if r.status == WRITTEN:
                 bytes_in += r.bytes_in
@@ -194,6 +225,8 @@ def _batch(args: argparse.Namespace) -> int:
             if r.errno == errno.ENOSPC:
                 full = True
                 break
+        if interrupted.seen:
+            raise KeyboardInterrupt
     except KeyboardInterrupt:
         results.close()
         bar.close()
@@ -201,6 +234,7 @@ def _batch(args: argparse.Namespace) -> int:
         return 130
     finally:
         results.close()
+        interrupted.restore()
     bar.close()
     if full:
         left = len(pairs) - sum(counts.values())
