@@ -24,8 +24,9 @@ from dicomrle import _vr_table
 
 # VRs whose explicit header has a 4-byte length (PS3.5 Table 7.1-1).
 LONG_VRS = frozenset(
-    ("OB", "OD", "OF", "OL", "OV", "OW", "SQ", "SV", "UC", "UN", "UR", "UT", "UV")
-)
+    (b"OB", b"OD", b"OF", b"OL", b"OV", b"OW", b"SQ", b"SV", b"UC", b"UN", b"UR",
+     b"UT", b"UV")
+)  # fmt: skip
 # Sequences and items open at once.
 MAX_DEPTH = 64
 UNDEFINED = 0xFFFFFFFF
@@ -203,10 +204,11 @@ class Rewrite:
             value_end = self._value_end(pos + 8, length, limit)
             value = self.data[pos + 8 : value_end]
             header = len(self.out)
-            if vr in LONG_VRS:
-                self.out += LONG.pack(tag >> 16, tag & 0xFFFF, vr.encode(), 0, length)
+            code = vr.encode()
+            if code in LONG_VRS:
+                self.out += LONG.pack(tag >> 16, tag & 0xFFFF, code, 0, length)
             elif length <= 0xFFFF:
-                self.out += SHORT.pack(tag >> 16, tag & 0xFFFF, vr.encode(), length)
+                self.out += SHORT.pack(tag >> 16, tag & 0xFFFF, code, length)
             else:
                 raise Refused(f"a {vr} value longer than 65535 bytes")
             if top and tag in WANTED:

@@ -40,13 +40,6 @@ from dicomrle._frame import workspace
 
 RLE_LOSSLESS = b"1.2.840.10008.1.2.5\0"
 IMPLICIT = b"1.2.840.10008.1.2"
-_META_NAMES = (
-    "FileMetaInformationVersion",
-    "MediaStorageSOPClassUID",
-    "MediaStorageSOPInstanceUID",
-    "TransferSyntaxUID",
-    "ImplementationClassUID",
-)
 SUBSAMPLED = (b"YBR_FULL_422", b"YBR_PARTIAL_422", b"YBR_PARTIAL_420")
 # The first read of a file; more is read when the elements before the
 # Pixel Data need it, up to HEADER_LIMIT.
@@ -267,23 +260,15 @@ def _implicit_parts(
         name: (header + meta_end, offset + meta_end, length, vr)
         for name, (header, offset, length, vr) in before.found.items()
     }
-    meta = {k: v for k, v in info.items() if k in _META_NAMES}
     pixel = (len(rewritten), pixel_offset, pixel_length, "OW")
-    return (
-        rewritten,
-        {
-            **meta,
-            **found,
-            "meta_end": meta_end,
-            "after_pixel": after,
-            "PixelData": pixel,
-        },
-        bytes(tail),
-    )
+    # The walker's info holds the File Meta Information's elements only: it
+    # stopped at the transfer syntax.
+    where = {"after_pixel": after, "PixelData": pixel}
+    return rewritten, {**info, **found, **where}, bytes(tail)
 
 
 def _element(group: int, element: int, vr: bytes, value: bytes) -> bytes:
-    if vr in (b"OB", b"OV", b"OW", b"UN"):
+    if vr in _implicit.LONG_VRS:
         return struct.pack("<HH2sHI", group, element, vr, 0, len(value)) + value
     return struct.pack("<HH2sH", group, element, vr, len(value)) + value
 
@@ -295,8 +280,7 @@ def file_meta(head: bytes, meta_end: int) -> bytes:
     pos = 132
     while pos < meta_end:  # walked and bounded by dcmwalk_file already
         _, element, vr = struct.unpack_from("<HH2s", head, pos)
-        if vr in (b"OB", b"OD", b"OF", b"OL", b"OV", b"OW", b"SQ", b"SV", b"UC",
-                  b"UN", b"UR", b"UT", b"UV"):  # fmt: skip
+        if vr in _implicit.LONG_VRS:
             end = pos + 12 + struct.unpack_from("<I", head, pos + 8)[0]
         else:
             end = pos + 8 + struct.unpack_from("<H", head, pos + 6)[0]
@@ -361,11 +345,18 @@ def _workspace(p: Plan, capacity: int) -> _rle.Workspace:
 
 
 def _write_all(fd: int, data: bytes | memoryview, offset: int) -> None:
-    view = memoryview(data)
-    while view:
-        done = os.pwrite(fd, view, offset)
-        view = view[done:]
-        offset += done
+    _write_parts(fd, [data], offset)
+
+
+def _read_into(fd: int, view: memoryview, offset: int) -> None:
+    """Fill `view` with the bytes of `fd` from `offset` on."""
+    done = 0
+    while done < len(view):
+        got = os.preadv(fd, [view[done:]], offset + done)
+        if got == 0:
+            at = offset + done
+            raise OSError(f"the input shrank while it was read (at byte {at})")
+        done += got
 
 
 def write(
@@ -406,16 +397,9 @@ def write(
         buffer = getattr(buffers, "buffer", None)
         if buffer is None:
             buffer = buffers.buffer = _read_buffer(per_job * length)
-        view = memoryview(buffer)[: count * length]
-        offset = p.pixel_offset + first * length
-        done = 0
-        while done < len(view):
-            got = os.preadv(src, [view[done:]], offset + done)
-            if got == 0:
-                raise OSError(
-                    f"the input shrank while it was read (at byte {offset + done})"
-                )
-            done += got
+        _read_into(
+            src, memoryview(buffer)[: count * length], p.pixel_offset + first * length
+        )
         return buffer
 
     writer = FileEncapsulator(dst, start, p.frames, bound)
@@ -465,14 +449,7 @@ def _write_one_frame(
         data = p.pixels
     else:
         data = _read_buffer(length)
-        view = memoryview(data)[:length]
-        done = 0
-        while done < length:
-            got = os.preadv(src, [view[done:]], p.pixel_offset + done)
-            if got == 0:
-                at = p.pixel_offset + done
-                raise OSError(f"the input shrank while it was read (at byte {at})")
-            done += got
+        _read_into(src, memoryview(data)[:length], p.pixel_offset)
     space = _workspace(p, 1)
     (size,) = space.encode(data, 1)
     pad = b"\0" * (size % 2)
@@ -484,14 +461,13 @@ def _write_one_frame(
             pad,
             ITEM.pack(0xFFFE, 0xE0DD, 0) + p.tail,
         ]
-        return _write_parts(dst, parts)
+        return _write_parts(dst, parts, 0)
 
 
-def _write_parts(fd: int, parts: list[bytes | memoryview]) -> int:
-    """Write `parts` one after the other from the start of `fd`; return the
+def _write_parts(fd: int, parts: list[bytes | memoryview], offset: int) -> int:
+    """Write `parts` one after the other at `offset` of `fd`; return the
     number of bytes."""
     total = sum(len(part) for part in parts)
-    offset = 0
     views = [memoryview(part) for part in parts if len(part)]
     while views:
         done = os.pwritev(fd, views, offset)
