@@ -180,8 +180,8 @@ def test_compress_dataset_round_trip(encoded, image, decoder, tmp_path):
     path, expected = encoded("dataset", image)
     ds = read(path)
     assert ds.file_meta.TransferSyntaxUID == RLELossless
-    if image.samples > 1:  # PS3.5 G.2: RLE is colour-by-plane
-        assert ds.PlanarConfiguration == 1
+    if image.samples > 1:  # PS3.5 G.2 note 2
+        assert ds.PlanarConfiguration == 0
     if decoder in GDCM_DECODERS:
         assert_gdcm_agrees(decoder, path, image, tmp_path)
         return

@@ -419,16 +419,24 @@ def test_encode_array_with_planar_option(bits):
 
 
 # (f) Our decoding plugin through pydicom's own entry points, on datasets
-# whose layout the plugin must describe: colour that the dataset says is
-# planar (dicomrle.compress writes Planar Configuration 1) but that the plugin
-# returns by pixel, and single-bit frames returned a byte per pixel. pydicom
-# 3.1 reads each frame's layout from frame options set from the dataset.
+# whose layout the plugin must describe: colour whose dataset says Planar
+# Configuration 0 (as dicomrle.compress writes) or 1 (as other RLE writers
+# have), returned by pixel either way, and single-bit frames returned a byte
+# per pixel. pydicom 3.1 reads each frame's layout from frame options set
+# from the dataset.
 @pytest.mark.skipif(not PYDICOM_3, reason="decoding plugins are new in pydicom 3")
 @pytest.mark.parametrize(
-    "name",
-    ["SC_rgb.dcm", "SC_rgb_16bit_2frame.dcm", "liver_1frame.dcm", "liver.dcm"],
+    ("name", "planar"),
+    [
+        ("SC_rgb.dcm", 0),
+        ("SC_rgb.dcm", 1),
+        ("SC_rgb_16bit_2frame.dcm", 0),
+        ("SC_rgb_16bit_2frame.dcm", 1),
+        ("liver_1frame.dcm", None),
+        ("liver.dcm", None),
+    ],
 )
-def test_decoding_plugin_describes_its_frames(name):
+def test_decoding_plugin_describes_its_frames(name, planar):
     from pydicom.pixels import iter_pixels, pixel_array
 
     from corpus import find
@@ -436,8 +444,9 @@ def test_decoding_plugin_describes_its_frames(name):
     dicomrle.register()
     expected = pydicom.dcmread(find(name)).pixel_array
     ds = dicomrle.compress(pydicom.dcmread(find(name)))
-    if ds.SamplesPerPixel > 1:
-        assert ds.PlanarConfiguration == 1
+    if planar is not None:
+        assert ds.PlanarConfiguration == 0
+        ds.PlanarConfiguration = planar
     frames = int(ds.get("NumberOfFrames") or 1)
     per_frame = list(expected) if frames > 1 else [expected]
     opts = {"decoding_plugin": "dicomrle"}

@@ -254,7 +254,9 @@ def compress(
     without the GIL on `threads` threads, each of which copies its frames
     straight to their places in the one encapsulated value, so the memory
     used is about the input plus the output. The SOP Instance UID is
-    kept: the compression is lossless.
+    kept: the compression is lossless. Group Length elements the dataset
+    has are recalculated for Explicit VR Little Endian (pydicom's writer
+    leaves them out of files; other writers keep them).
 
     Parameters
     ----------
@@ -271,8 +273,8 @@ def compress(
     -------
     pydicom.dataset.Dataset
         `ds`, with encapsulated RLE Lossless Pixel Data (OB, undefined
-        length), Planar Configuration 1 for colour (PS3.5 G.2) and the
-        RLE Lossless Transfer Syntax UID.
+        length), Planar Configuration 0 for colour (PS3.5 G.2 note 2) and
+        the RLE Lossless Transfer Syntax UID.
 
     Raises
     ------
@@ -337,10 +339,107 @@ def compress(
                 delattr(ds, keyword)
     mark_explicit_little_endian(ds)
     if _int(ds, "SamplesPerPixel", 1) > 1:
-        # PS3.5 G.2, note: RLE is colour-by-plane, Planar Configuration 1.
-        ds.PlanarConfiguration = 1
+        # PS3.5 G.2 note 2: 0 unless the IOD says otherwise, as other
+        # encapsulated syntaxes have it; the segments are by plane all the same.
+        ds.PlanarConfiguration = 0
     ds.file_meta.TransferSyntaxUID = RLELossless
+    fix_group_lengths(ds)
     return ds
+
+
+# Items nested deeper than this keep their group lengths as they are.
+GROUP_LENGTH_DEPTH = 32
+# Explicit VR header of 12 bytes (PS3.5 Table 7.1-1); all others take 8.
+LONG_VRS = ("OB", "OD", "OF", "OL", "OV", "OW", "SQ", "SV", "UC", "UN", "UR", "UT",
+            "UV")  # fmt: skip
+# VRs whose value pydicom writes as its bytes, padded to even.
+BYTES_VRS = ("OB", "OD", "OF", "OL", "OV", "OW", "UN")
+# A Group Length element, (gggg,0000) of 4 bytes, from its third byte on, in
+# the raw bytes of a sequence: Explicit VR (little and big endian), Implicit.
+RAW_GROUP_LENGTHS = (b"\0\0UL\4\0", b"\0\0UL\0\4", b"\0\0\4\0\0\0")
+
+
+def fix_group_lengths(
+    ds: Dataset, encodings: str | list[str] | None = None, depth: int = 0
+) -> None:
+    """Set each Group Length (gggg,0000) of `ds` and of the items of its
+    sequences, but the File Meta Information's, to the bytes of the rest
+    of its group in Explicit VR Little Endian, as DCMTK recalculates them;
+    remove one that 4 bytes cannot hold.
+
+    `encodings` is the character set of the dataset holding `ds`, at
+    `depth` items down.
+    """
+    from pydicom.dataelem import RawDataElement
+
+    charset = ds.get("SpecificCharacterSet", encodings)
+    if depth < GROUP_LENGTH_DEPTH:
+        for tag in ds.keys():
+            element = ds.get_item(tag)
+            if isinstance(element, RawDataElement):
+                # Sequences not read yet are read for a group length only.
+                raw = element.value or b""
+                if element.VR not in ("SQ", None) or not any(
+                    pattern in raw for pattern in RAW_GROUP_LENGTHS
+                ):
+                    continue
+                element = ds[tag]
+            if element.VR == "SQ":
+                for item in element.value:
+                    fix_group_lengths(item, charset, depth + 1)
+    groups = [t for t in ds.keys() if t.element == 0 and t.group != 2]
+    for length_tag in groups:
+        total = sum(
+            _encoded_length(ds, tag, charset)
+            for tag in ds.keys()
+            if tag.group == length_tag.group and tag.element
+        )
+        if total > 0xFFFFFFFF:
+            del ds[length_tag]
+        else:
+            ds[length_tag].value = total
+
+
+def _encoded_length(
+    ds: Dataset, tag: int, encodings: str | list[str] | None, depth: int = 0
+) -> int:
+    """The bytes element `tag` of `ds`, whose character set is `encodings`,
+    takes in Explicit VR Little Endian, Group Length elements of its items
+    included (but past `depth` GROUP_LENGTH_DEPTH, where pydicom writes the
+    sequence)."""
+    from pydicom.dataelem import RawDataElement
+    from pydicom.filebase import DicomBytesIO
+    from pydicom.filewriter import correct_ambiguous_vr_element, write_data_element
+
+    element = ds.get_item(tag)
+    if isinstance(element, RawDataElement):
+        if element.VR is not None and element.VR != "SQ":
+            header = 12 if element.VR in LONG_VRS else 8
+            undefined = 8 if element.length == 0xFFFFFFFF else 0
+            return header + len(element.value or b"") + undefined
+        element = ds[tag]
+    vr = element.VR
+    undefined = 8 if element.is_undefined_length else 0
+    if vr == "SQ" and depth < GROUP_LENGTH_DEPTH:
+        items = 0
+        for item in element.value:
+            charset = item.get("SpecificCharacterSet", encodings)
+            ends = 8 if getattr(item, "is_undefined_length_sequence_item", False) else 0
+            items += 8 + ends
+            items += sum(
+                _encoded_length(item, t, charset, depth + 1) for t in item.keys()
+            )
+        return 12 + items + undefined
+    value = element.value
+    if vr in BYTES_VRS and isinstance(value, (bytes, bytearray, memoryview)):
+        size = memoryview(value).nbytes
+        return 12 + size + size % 2 + undefined
+    if " or " in vr:
+        correct_ambiguous_vr_element(element, ds, True)  # in place
+    fp = DicomBytesIO()
+    fp.is_little_endian, fp.is_implicit_VR = True, False
+    write_data_element(fp, element, encodings)
+    return fp.tell()
 
 
 def write_dataset(fp: BinaryIO, ds: Dataset) -> None:

@@ -465,9 +465,9 @@ def decompress(
     What pydicom 3's ``ds.decompress(as_rgb=False)`` gives, with every
     stored bit kept: Explicit VR Little Endian, Pixel Data of OB (8 bits or
     fewer) or OW, Planar Configuration 0, the SOP Instance UID kept (the
-    compression was lossless). Single-bit data is packed into bits, as
-    native Pixel Data stores it. The dataset can then be written with
-    ``ds.save_as(path)``.
+    compression was lossless), Group Length elements recalculated.
+    Single-bit data is packed into bits, as native Pixel Data stores it.
+    The dataset can then be written with ``ds.save_as(path)``.
 
     Parameters
     ----------
@@ -501,7 +501,7 @@ def decompress(
     from pydicom.uid import ExplicitVRLittleEndian
     from pydicom.valuerep import VR
 
-    from dicomrle._dataset import mark_explicit_little_endian
+    from dicomrle._dataset import fix_group_lengths, mark_explicit_little_endian
 
     lsb_first = _check_lsb_first(lsb_first)
     p = plan(ds)
@@ -540,4 +540,5 @@ def decompress(
     if "NumberOfFrames" in ds or frames > 1:
         ds.NumberOfFrames = frames
     ds.file_meta.TransferSyntaxUID = ExplicitVRLittleEndian
+    fix_group_lengths(ds)
     return ds

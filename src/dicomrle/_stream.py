@@ -1,14 +1,17 @@
 """Compress a DICOM file from its bytes, without pydicom: the byte route.
 
 An Explicit VR Little Endian file is encoded the same way as RLE Lossless
-datasets are (PS3.5 A.4, A.4.2), so every byte before and after the Pixel
-Data is copied as it is. The C walker (csrc/dcm_walk.c) finds where the
+datasets are (PS3.5 A.4, A.4.2), so the elements before and after the
+Pixel Data are copied as they are. The C walker (csrc/dcm_walk.c) finds where the
 File Meta Information ends, the top-level Image Pixel elements and the
 Pixel Data; this module writes new File Meta Information (the Transfer
 Syntax UID changes, so does its group length), the dataset up to the Pixel
-Data with Planar Configuration patched to 1 for colour, and then the
-encapsulated Pixel Data, frames written as they are encoded, the Basic
-Offset Table reserved first and filled in at the end.
+Data with Planar Configuration 0 for colour, and then the encapsulated
+Pixel Data, frames written as they are encoded, the Basic Offset Table
+reserved first and filled in at the end. Group Length elements, retired
+(PS3.5 7.2) but kept where the source has them, are recalculated as DCMTK
+does: those before and after the Pixel Data when the file is planned, the
+Pixel Data's own (7FE0,0000) once the encapsulated Pixel Data is written.
 
 The source is read with ``pread`` into bounded buffers, not mapped: a file
 that shrinks while it is read gives a short read, an error, not SIGBUS.
@@ -21,7 +24,8 @@ Pixel Data.
 ``plan`` returns a ``Fallback`` with its reason for anything it does not
 handle; the caller then takes the pydicom route. What it accepts, the
 output is what ``dicomrle.compress`` and ``pydicom.dcmwrite`` would make of
-it: the same Pixel Data bytes, every other element the same value.
+it: the same Pixel Data bytes, every other element the same value (but the
+group lengths, which pydicom's writer leaves out).
 """
 
 from __future__ import annotations
@@ -49,7 +53,11 @@ HEADER_LIMIT = 64 << 20
 # them before the Pixel Data, and as many after it.
 IMPLICIT_LIMIT = 4 << 20
 MAX_OFFSET = 0xFFFFFFFF
+MAX_GROUP_LENGTH = 0xFFFFFFFF
 ITEM = struct.Struct("<HHI")
+UNDEFINED = 0xFFFFFFFF
+# Bytes 2 to 7 of a Group Length element, (gggg,0000) UL of 4 bytes.
+GROUP_LENGTH = b"\0\0UL\4\0"
 # The buffers of all threads (see write) stay under this, unless one frame
 # alone is larger: a thread needs room for at least one.
 MEMORY_BUDGET = 192 << 20
@@ -77,7 +85,7 @@ class Plan:
     pixel_header: int
     pixel_offset: int
     planar: int  # the source's Planar Configuration
-    planar_offset: int | None  # where to write 1 in Planar Configuration
+    planar_offset: int | None  # where to write 0 in Planar Configuration
     rows: int
     columns: int
     samples: int
@@ -85,6 +93,11 @@ class Plan:
     frames: int
     # The frames, when the reads of the header brought them in already.
     pixels: bytes | None = None
+    # Where the value of the (7FE0,0000) group length is in `head`, and the
+    # bytes of its group but the encapsulated Pixel Data and the Extended
+    # Offset Table.
+    group_length_at: int | None = None
+    group_length_rest: int = 0
 
     @property
     def frame_length(self) -> int:
@@ -157,7 +170,6 @@ def plan(fd: int, size: int) -> Plan | Fallback:
     ):
         if name not in info or info[name][2] == 0:
             return Fallback(f"the File Meta Information lacks {name}")
-    # A (7FE0,0000) group length is kept as it is, as pydicom keeps it.
     for name in (
         "ExtendedOffsetTable",
         "ExtendedOffsetTableLengths",
@@ -185,7 +197,7 @@ def plan(fd: int, size: int) -> Plan | Fallback:
     if samples > 1:
         if planar not in (0, 1):
             return Fallback("colour without a Planar Configuration of 0 or 1")
-        if planar == 0:
+        if planar == 1:
             planar_offset = info["PlanarConfiguration"][1]
     number = _text(head, info.get("NumberOfFrames"))
     if number and not number.isdigit():
@@ -197,12 +209,30 @@ def plan(fd: int, size: int) -> Plan | Fallback:
     needed = rows * columns * samples * bits // 8 * frames
     if pixel_length < needed:
         return Fallback("the Pixel Data is shorter than its frames")
+    group_length_at = None
+    rest = 0
+    try:
+        dataset, tail = _group_lengths(head, info["meta_end"], pixel_header, tail)
+        if "PixelDataGroupLength" in info:
+            group = info["PixelDataGroupLength"]
+            group_length_at, rest = _pixel_data_group(group, pixel_header, tail)
+    except ValueError as exc:
+        return Fallback(f"group lengths: {exc}")
+    if group_length_at is not None:
+        bound = _rle.encode_bound(rows, columns, samples, bits // 8)
+        # The Pixel Data element, the offset tables, items and delimiters.
+        most = rest + 12 + 16 * frames + 32 + frames * (8 + bound + 1) + 8
+        if most > MAX_GROUP_LENGTH:
+            # 4 bytes may not hold it: left out, as PS3.5 7.2 allows.
+            at = group_length_at
+            dataset = dataset[: at - 8] + dataset[at + 4 :]
+            group_length_at = None
     return Plan(
         size=size,
-        head=head[:pixel_header],
+        head=dataset,
         tail=tail,
         meta_end=info["meta_end"],
-        pixel_header=pixel_header,
+        pixel_header=len(dataset),
         pixel_offset=pixel_offset,
         planar=planar if samples > 1 and planar else 0,
         planar_offset=planar_offset,
@@ -214,7 +244,137 @@ def plan(fd: int, size: int) -> Plan | Fallback:
         pixels=source[pixel_offset : pixel_offset + needed]
         if pixel_offset + needed <= len(source)
         else None,
+        group_length_at=group_length_at,
+        group_length_rest=rest,
     )
+
+
+def _group_lengths(
+    head: bytes, meta_end: int, pixel_header: int, tail: bytes
+) -> tuple[bytes, bytes]:
+    """``head[:pixel_header]`` and `tail`, Explicit VR Little Endian, with
+    their group lengths recalculated (that of the group cut at
+    `pixel_header` to its bytes before it).
+
+    Raises
+    ------
+    ValueError
+        If the elements cannot be walked.
+    """
+    dataset = head[:pixel_header]
+    if dataset.find(GROUP_LENGTH, meta_end) != -1:
+        fixed = bytearray(dataset)
+        _fix_groups(fixed, meta_end, pixel_header, False, 0)
+        dataset = bytes(fixed)
+    if GROUP_LENGTH in tail:
+        fixed = bytearray(tail)
+        _fix_groups(fixed, 0, len(fixed), False, 0)
+        tail = bytes(fixed)
+    return dataset, tail
+
+
+def _pixel_data_group(
+    value: tuple[int, int, int, str], pixel_header: int, tail: bytes
+) -> tuple[int, int]:
+    """Where the value of the (7FE0,0000) group length the walker found as
+    `value` is, and the bytes of group 7FE0 before the Pixel Data element
+    and after it, at the start of `tail`."""
+    _, at, length, vr = value
+    if vr != "UL" or length != 4:
+        raise ValueError("(7FE0,0000) is not one UL value")
+    pos = 0
+    if tail[:2] == b"\xe0\x7f":
+        data = bytearray(tail)
+        while pos < len(data) and data[pos : pos + 2] == b"\xe0\x7f":
+            pos = _element_end(data, pos, len(data), 0)
+    return at, pixel_header - (at + 4) + pos
+
+
+def _fix_groups(
+    data: bytearray, pos: int, end: int, delimited: bool, depth: int
+) -> int:
+    """Recalculate the group lengths of the Explicit VR Little Endian
+    elements of ``data[pos:end]``, or, if `delimited`, of those up to an
+    item delimiter, and of the items of their sequences; return where they
+    end (after the delimiter)."""
+    group = -1
+    length_at = None  # the value of the group's Group Length
+    while True:
+        if pos == end and not delimited:
+            stop = pos
+            break
+        if end - pos < 8:
+            raise ValueError("an element runs past the end of what holds it")
+        number, element = struct.unpack_from("<HH", data, pos)
+        if delimited and (number, element) == (0xFFFE, 0xE00D):
+            stop = pos
+            pos += 8
+            break
+        if number != group:
+            _close_group(data, length_at, pos)
+            group, length_at = number, None
+        if element == 0 and data[pos + 2 : pos + 8] == GROUP_LENGTH:
+            length_at = pos + 8
+        pos = _element_end(data, pos, end, depth)
+    _close_group(data, length_at, stop)
+    return pos
+
+
+def _close_group(data: bytearray, length_at: int | None, end: int) -> None:
+    if length_at is not None:
+        struct.pack_into("<I", data, length_at, end - length_at - 4)
+
+
+def _element_end(data: bytearray, pos: int, end: int, depth: int) -> int:
+    """Where the Explicit VR Little Endian element at `pos`, in what ends at
+    `end`, ends; the group lengths in the items of a sequence are
+    recalculated on the way."""
+    if end - pos < 8:
+        raise ValueError("an element runs past the end of what holds it")
+    vr = bytes(data[pos + 4 : pos + 6])
+    if vr in _implicit.LONG_VRS:
+        if end - pos < 12:
+            raise ValueError("an element runs past the end of what holds it")
+        length = struct.unpack_from("<I", data, pos + 8)[0]
+        value = pos + 12
+    else:
+        length = struct.unpack_from("<H", data, pos + 6)[0]
+        value = pos + 8
+    if vr == b"SQ":
+        return _items(data, value, length, end, depth + 2)
+    if length == UNDEFINED:
+        raise ValueError(f"undefined length on {vr.decode('latin-1')}")
+    if length > end - value:
+        raise ValueError("a value runs past the end of what holds it")
+    return value + length
+
+
+def _items(data: bytearray, pos: int, length: int, end: int, depth: int) -> int:
+    """Walk the items of a sequence whose value of `length` bytes starts at
+    `pos`; return where it ends."""
+    if depth > _implicit.MAX_DEPTH:
+        raise ValueError(f"sequences nested deeper than {_implicit.MAX_DEPTH // 2}")
+    delimited = length == UNDEFINED
+    if not delimited:
+        if length > end - pos:
+            raise ValueError("a sequence runs past the end of what holds it")
+        end = pos + length
+    while not (pos == end and not delimited):
+        if end - pos < 8:
+            raise ValueError("an item runs past the end of its sequence")
+        tag, item_length = struct.unpack_from("<II", data, pos)
+        if delimited and tag == 0xE0DDFFFE:
+            return pos + 8
+        if tag != 0xE000FFFE:
+            raise ValueError("a sequence holds something but items")
+        if item_length == UNDEFINED:
+            pos = _fix_groups(data, pos + 8, end, True, depth)
+        elif item_length > end - pos - 8:
+            raise ValueError("an item runs past the end of its sequence")
+        else:
+            item_end = pos + 8 + item_length
+            pos = _fix_groups(data, pos + 8, item_end, False, depth)
+    return pos
 
 
 def _implicit_parts(
@@ -294,17 +454,22 @@ def file_meta(head: bytes, meta_end: int) -> bytes:
 
 
 def _prefix(p: Plan, bot: bytes, offsets: list[int] | None = None,
-            lengths: list[int] | None = None) -> bytes:  # fmt: skip
-    """Everything before the first frame's item."""
+            lengths: list[int] | None = None, items: int = 0) -> bytes:  # fmt: skip
+    """Everything before the first frame's item; `items` is the length of
+    the frames' items, for the (7FE0,0000) group length."""
     dataset = bytearray(p.head[p.meta_end :])
     if p.planar_offset is not None:
-        # PS3.5 G.2: RLE Lossless is colour-by-plane, Planar Configuration 1.
-        struct.pack_into("<H", dataset, p.planar_offset - p.meta_end, 1)
+        # PS3.5 G.2 note 2: 0 unless the IOD says otherwise, as other
+        # encapsulated syntaxes have it; the segments are by plane all the same.
+        struct.pack_into("<H", dataset, p.planar_offset - p.meta_end, 0)
     extended = b""
     if offsets is not None and lengths is not None:
         extended = _element(
             0x7FE0, 1, b"OV", struct.pack(f"<{len(offsets)}Q", *offsets)
         ) + _element(0x7FE0, 2, b"OV", struct.pack(f"<{len(lengths)}Q", *lengths))
+    if p.group_length_at is not None:
+        length = _group_length(p, len(extended), len(bot), items)
+        struct.pack_into("<I", dataset, p.group_length_at - p.meta_end, length)
     return b"".join(
         (
             p.head[:132],
@@ -316,6 +481,20 @@ def _prefix(p: Plan, bot: bytes, offsets: list[int] | None = None,
             bot,
         )
     )
+
+
+def _group_length(p: Plan, extended: int, bot: int, items: int) -> int:
+    """The (7FE0,0000) group length with `extended` bytes of Extended Offset
+    Table elements, a Basic Offset Table of `bot` bytes and `items` bytes of
+    frame items: the Pixel Data element's header, its items and its
+    sequence delimiter, and the rest of the group."""
+    return p.group_length_rest + extended + 12 + 8 + bot + items + 8
+
+
+def _group_length_offset(p: Plan) -> int:
+    """Where the (7FE0,0000) group length's value is in the output."""
+    assert p.group_length_at is not None
+    return 132 + len(file_meta(p.head, p.meta_end)) + p.group_length_at - p.meta_end
 
 
 # Each thread keeps its read buffer for the next file, up to this size:
@@ -417,7 +596,7 @@ def write(
     if not use_extended and offsets[-1] > MAX_OFFSET:
         # The Basic Offset Table cannot hold the offsets: move the items
         # behind a prefix with the Extended Offset Table (PS3.3 C.7.6.3).
-        new_prefix = _prefix(p, b"", offsets, lengths)
+        new_prefix = _prefix(p, b"", offsets, lengths, data_length)
         _move(dst, start, data_length, len(new_prefix))
         _write_all(dst, new_prefix, 0)
         end = len(new_prefix) + data_length
@@ -425,13 +604,16 @@ def write(
         os.ftruncate(dst, end + len(trailer))
         return end + len(trailer)
     if use_extended:
-        extended_prefix = _prefix(p, b"", offsets, lengths)
+        extended_prefix = _prefix(p, b"", offsets, lengths, data_length)
         shift = len(extended_prefix) - start
         _move(dst, start, data_length, start + shift)
         _write_all(dst, extended_prefix, 0)
         start += shift
     else:
         _write_all(dst, struct.pack(f"<{p.frames}I", *offsets), start - 4 * p.frames)
+        if p.group_length_at is not None:
+            length = _group_length(p, 0, len(bot), data_length)
+            _write_all(dst, struct.pack("<I", length), _group_length_offset(p))
     _write_all(dst, trailer, start + data_length)
     return start + data_length + len(trailer)
 
@@ -455,7 +637,8 @@ def _write_one_frame(
     pad = b"\0" * (size % 2)
     with memoryview(space) as frame:
         parts: list[bytes | memoryview] = [
-            _prefix(p, bytes(4)),  # the Basic Offset Table: offset 0
+            # The Basic Offset Table: offset 0.
+            _prefix(p, bytes(4), items=8 + size + len(pad)),
             ITEM.pack(0xFFFE, 0xE000, size + len(pad)),
             frame,
             pad,
