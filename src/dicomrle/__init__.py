@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 from importlib import import_module
-from typing import TYPE_CHECKING, Any
 
+TYPE_CHECKING = False  # typing takes longer to import than the command to start
 if TYPE_CHECKING:
+    from typing import Any
+
     from dicomrle._batch import encode_array
     from dicomrle._dataset import NotEncodable, compress
     from dicomrle._decode import decode_frame, decompress, pixel_array

@@ -7,8 +7,6 @@ import operator
 import os
 import sys
 import threading
-from collections.abc import Callable
-from typing import TYPE_CHECKING, Any, TypeVar
 
 from dicomrle._frame import (
     BITS_ALLOCATED,
@@ -21,14 +19,18 @@ from dicomrle._frame import (
     workspace,
 )
 
+TYPE_CHECKING = False  # typing is slow to import: the command starts without it
 if TYPE_CHECKING:
+    from collections.abc import Callable
+    from typing import Any, TypeVar
+
     import numpy as np
 
     from dicomrle._encaps import Encapsulator, FileEncapsulator
     from dicomrle._frame import Buffer
     from dicomrle._rle import Workspace
 
-T = TypeVar("T")
+    T = TypeVar("T")
 
 
 def usable_cores() -> int:

@@ -1,158 +1,261 @@
 """Compress and decompress DICOM files: one plain, picklable function per
-file, so that process pools and distributed engines (Dask) can map it."""
+file, so that worker processes and distributed engines (Dask) can map it.
+
+Every copy is written to a temporary file beside its destination, checked
+from its bytes on disk by the strict walker (``_copy_check``), and renamed
+into place only then; the source is only read, and a source that changed
+while it was read fails. Imports are kept to what the byte route needs:
+the command starts in a few milliseconds.
+"""
 
 from __future__ import annotations
 
 import errno
 import itertools
 import os
-import threading
 import time
-import traceback
-from collections.abc import Callable, Iterable, Iterator
-from dataclasses import dataclass
-from pathlib import Path
-from typing import TYPE_CHECKING
 
 from dicomrle import _stream
+from dicomrle._copy_check import copy_problem
 from dicomrle._stream import Cancelled
 
+TYPE_CHECKING = False
 if TYPE_CHECKING:
-    from pydicom.dataset import Dataset
+    import multiprocessing.synchronize
+    import threading
+    from collections.abc import Iterable, Iterator
+
+    # Anything with is_set(): a thread's or a worker process's event.
+    Cancel = threading.Event | multiprocessing.synchronize.Event
 
 O_CLOEXEC = getattr(os, "O_CLOEXEC", 0)
+O_DIRECTORY = getattr(os, "O_DIRECTORY", 0)
 
 WRITTEN, SKIPPED, FAILED = "written", "skipped", "failed"
 DIFFERENT = "verification failed: decoded pixels differ"
 
 
-@dataclass(frozen=True)
 class FileResult:
-    """What happened to one file."""
+    """What happened to one file (immutable).
+
+    Attributes
+    ----------
+    src, dst : str
+        The file read and the file written.
+    status : str
+        "written", "skipped" or "failed".
+    reason : str
+        Why it was skipped or failed.
+    bytes_in, bytes_out : int
+        The sizes of the source and of the copy.
+    seconds : float
+        The time the file took.
+    route : str
+        "bytes", or "pydicom" and why the byte route did not take it.
+    detail : str
+        The traceback of a failure.
+    errno : int
+        The errno of an OSError that failed it.
+    """
+
+    # In the order of the arguments.
+    FIELDS = (
+        "src",
+        "dst",
+        "status",
+        "reason",
+        "bytes_in",
+        "bytes_out",
+        "seconds",
+        "route",
+        "detail",
+        "errno",
+    )
+    __slots__ = FIELDS
 
     src: str
     dst: str
-    status: str  # "written", "skipped" or "failed"
-    reason: str = ""
-    bytes_in: int = 0
-    bytes_out: int = 0
-    seconds: float = 0.0
-    route: str = ""  # "bytes", or "pydicom" and why the byte route did not take it
-    detail: str = ""  # the traceback of a failure
-    errno: int = 0  # the errno of an OSError that failed it
+    status: str
+    reason: str
+    bytes_in: int
+    bytes_out: int
+    seconds: float
+    route: str
+    detail: str
+    errno: int
+
+    def __init__(
+        self,
+        src: str,
+        dst: str,
+        status: str,
+        reason: str = "",
+        bytes_in: int = 0,
+        bytes_out: int = 0,
+        seconds: float = 0.0,
+        route: str = "",
+        detail: str = "",
+        errno: int = 0,
+    ) -> None:
+        values = (src, dst, status, reason, bytes_in, bytes_out, seconds)
+        for name, value in zip(
+            self.FIELDS, (*values, route, detail, errno), strict=True
+        ):
+            object.__setattr__(self, name, value)
+
+    def _values(self) -> tuple:
+        return tuple(getattr(self, name) for name in self.FIELDS)
+
+    def __setattr__(self, name: str, value: object) -> None:
+        raise AttributeError(f"FileResult is immutable: cannot set {name!r}")
+
+    def __reduce__(self) -> tuple:
+        return FileResult, self._values()
+
+    def __eq__(self, other: object) -> bool:
+        if other.__class__ is not FileResult:
+            return NotImplemented
+        return self._values() == other._values()  # type: ignore[attr-defined]
+
+    def __hash__(self) -> int:
+        return hash(self._values())
+
+    def __repr__(self) -> str:
+        fields = ", ".join(f"{n}={getattr(self, n)!r}" for n in self.FIELDS)
+        return f"FileResult({fields})"
+
+
+class _Skip(Exception):
+    """The file is left as it is; the message says why."""
 
 
 class _Refused(Exception):
-    """The copy was written but must not be kept; the message says why."""
+    """No copy is kept; the message says why."""
 
 
 _numbers = itertools.count()
 
 
-def _create_temporary(dst: Path) -> tuple[Path, int]:
+def _create_temporary(dst: str) -> tuple[str, int]:
     """Create a new empty file beside `dst` (and its folder if need be);
     return its path and a descriptor open for reading and writing."""
     flags = os.O_RDWR | os.O_CREAT | os.O_EXCL | O_CLOEXEC
+    folder, name = os.path.split(dst)
     while True:
-        tmp = dst.with_name(f".{dst.name}.{os.getpid()}-{next(_numbers)}.part")
+        tmp = os.path.join(folder, f".{name}.{os.getpid()}-{next(_numbers)}.part")
         try:
             return tmp, os.open(tmp, flags, 0o666)
         except FileNotFoundError:
-            dst.parent.mkdir(parents=True, exist_ok=True)
+            os.makedirs(folder or ".", exist_ok=True)
             return tmp, os.open(tmp, flags, 0o666)
         except FileExistsError:
             continue  # left by an earlier process of the same number
 
 
-# ``by_bytes(fd, size)``: the route the file open as `fd`, of `size` bytes,
-# takes, and, on the byte route, ``write(dst)``, which writes a temporary
-# copy beside `dst` and returns it and its size; None when the file is left
-# to pydicom.
-CopyWriter = Callable[[Path], "tuple[Path, int]"]
-ByteRoute = Callable[[int, int], "tuple[str, CopyWriter | None]"]
+def _sync_folder(path: str) -> None:
+    """fsync the folder holding `path`: its new name reaches the disk."""
+    fd = os.open(os.path.dirname(path) or ".", os.O_RDONLY | O_DIRECTORY | O_CLOEXEC)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
 
 
-def _write_copy(
-    src: Path,
-    dst: Path,
+def _same(a: os.stat_result, b: os.stat_result) -> bool:
+    return (a.st_ino, a.st_dev, a.st_size, a.st_mtime_ns) == (
+        b.st_ino,
+        b.st_dev,
+        b.st_size,
+        b.st_mtime_ns,
+    )
+
+
+def convert_file(
+    src: str | os.PathLike[str],
+    dst: str | os.PathLike[str],
     *,
-    overwrite: bool,
-    convert: Callable[[Dataset], object],
-    check: Callable[[Path, object], bool] | None = None,
-    by_bytes: ByteRoute | None = None,
-    cancel: threading.Event | None = None,
+    compress: bool,
+    overwrite: bool = False,
+    verify: bool = False,
+    threads: int = 1,
+    cancel: Cancel | None = None,
+    fsync: bool = False,
 ) -> FileResult:
-    """Write a converted copy of `src` to a temporary file beside `dst` and
-    rename it to `dst` when complete.
-
-    `by_bytes` may write the copy straight from the file's bytes; otherwise
-    pydicom reads `src`, ``state = convert(ds)`` changes it, and, with
-    `check`, the copy is kept only if ``check(temporary, state)``. Never
-    raises for a bad file: the result says what went wrong.
-    """
-    from dicomrle._dataset import NotEncodable
-    from dicomrle._decode import NotDecodable
-
+    """:func:`compress_file` (`compress` True) or :func:`decompress_file`,
+    with `threads` already checked."""
     start = time.perf_counter()
+    src, dst = os.fspath(src), os.fspath(dst)
     route = ""
-    size_in = -1  # not known yet
+    size_in = size_out = 0
+    tmp: str | None = None
+    out = -1
 
-    def result(
-        status: str, reason: str = "", size_out: int = 0, **more: object
-    ) -> FileResult:
-        nonlocal size_in
-        if size_in < 0:
-            try:
-                size_in = os.stat(src).st_size
-            except OSError:
-                size_in = 0
+    def result(status: str, reason: str = "", **more: object) -> FileResult:
+        seconds = time.perf_counter() - start
         return FileResult(
-            str(src),
-            str(dst),
+            src,
+            dst,
             status,
             reason,
             size_in,
             size_out,
-            time.perf_counter() - start,
+            seconds,
             route,
             **more,  # type: ignore[arg-type]
         )
 
-    if dst.exists():
-        if not overwrite:
-            return result(SKIPPED, "output exists (use --overwrite)")
-        if dst.resolve() == src.resolve():
-            return result(FAILED, "the output is the input")
-    tmp = None
-    size_out = -1
     try:
+        if os.path.exists(dst):
+            size_in = os.stat(src).st_size if os.path.exists(src) else 0
+            if not overwrite:
+                return result(SKIPPED, "output exists (use --overwrite)")
+            if os.path.realpath(dst) == os.path.realpath(src):
+                return result(FAILED, "the output is the input")
         if cancel is not None and cancel.is_set():
             raise Cancelled
-        if by_bytes is not None:
-            fd = os.open(src, os.O_RDONLY | O_CLOEXEC)
-            try:
-                size_in = os.fstat(fd).st_size
-                route, write = by_bytes(fd, size_in)
-                if write is not None:
-                    tmp, size_out = write(dst)
-            finally:
-                os.close(fd)
-        if tmp is None:
-            tmp = _via_pydicom(src, dst, convert, check)
-            route = route or "pydicom"
-            size_out = os.stat(tmp).st_size
+        fd = os.open(src, os.O_RDONLY | O_CLOEXEC)
+        try:
+            before = os.fstat(fd)
+            size_in = before.st_size
+            plan = _stream.plan(fd, size_in) if compress else None
+            if isinstance(plan, _stream.Plan):
+                route = "bytes"
+                tmp, out = _create_temporary(dst)
+                size_out = _stream.write(plan, fd, out, threads=threads, cancel=cancel)
+                if verify and not _same_as_source(plan, fd, out, size_out, threads):
+                    raise _Refused(DIFFERENT)
+            else:
+                route = f"pydicom ({plan.reason})" if plan is not None else "pydicom"
+                tmp, out = _via_pydicom(fd, dst, compress, verify, threads)
+                size_out = os.fstat(out).st_size
+            problem = copy_problem(out, size_out, encapsulated=compress)
+            if problem is not None:
+                raise _Refused(f"the copy would not be well-formed DICOM: {problem}")
+            if not _same(before, os.fstat(fd)):
+                raise _Refused("the input changed while it was read")
+        finally:
+            os.close(fd)
+        if fsync:
+            os.fsync(out)
+        os.close(out)
+        out = -1
         os.replace(tmp, dst)
         tmp = None
-        return result(WRITTEN, size_out=size_out)
-    except (NotEncodable, NotDecodable) as exc:
+        if fsync:
+            _sync_folder(dst)
+        return result(WRITTEN)
+    except _Skip as exc:
         return result(SKIPPED, str(exc))
-    except _NotDicom:
-        return result(SKIPPED, "not a DICOM file")
     except _Refused as exc:
+        size_out = 0
         return result(FAILED, str(exc))
     except Cancelled:
+        size_out = 0
         return result(FAILED, "cancelled")
     except Exception as exc:  # noqa: BLE001 - one bad file must not stop the batch
+        import traceback
+
+        size_out = 0
         code = exc.errno if isinstance(exc, OSError) and exc.errno else 0
         if code == errno.ENOSPC:
             reason = f"no space left on device (writing {dst})"
@@ -162,42 +265,60 @@ def _write_copy(
             reason = f"{type(exc).__name__}: {exc}"
         return result(FAILED, reason, detail=traceback.format_exc(), errno=code)
     finally:
+        if out >= 0:
+            os.close(out)
         if tmp is not None:
-            tmp.unlink(missing_ok=True)
-
-
-class _NotDicom(Exception):
-    pass
+            try:
+                os.unlink(tmp)
+            except FileNotFoundError:
+                pass
 
 
 def _via_pydicom(
-    src: Path,
-    dst: Path,
-    convert: Callable[[Dataset], object],
-    check: Callable[[Path, object], bool] | None,
-) -> Path:
-    """The pydicom route: read, convert, write a temporary copy; return it."""
+    fd: int, dst: str, compress: bool, verify: bool, threads: int
+) -> tuple[str, int]:
+    """The pydicom route: read the file open as `fd`, convert it, write a
+    temporary copy beside `dst`; return it and a descriptor open on it."""
     import pydicom
     from pydicom.errors import InvalidDicomError
 
-    from dicomrle._dataset import write_dataset
+    from dicomrle._dataset import NotEncodable, write_dataset
+    from dicomrle._decode import NotDecodable
 
     try:
-        ds = pydicom.dcmread(src)
+        with open(os.dup(fd), "rb") as f:
+            ds = pydicom.dcmread(f)
     except InvalidDicomError:
-        raise _NotDicom from None
-    state = convert(ds)
-    tmp, fd = _create_temporary(dst)
+        raise _Skip("not a DICOM file") from None
     try:
-        with open(fd, "wb") as f:
+        if compress:
+            from dicomrle._dataset import compress as encode
+            from dicomrle._dataset import plan
+
+            source = plan(ds) if verify else None
+            encode(ds, threads=threads)
+        else:
+            from dicomrle._decode import decompress
+
+            decompress(ds, threads=threads)
+    except (NotEncodable, NotDecodable) as exc:
+        raise _Skip(str(exc)) from None
+    tmp, out = _create_temporary(dst)
+    try:
+        with open(out, "wb", closefd=False) as f:
             write_dataset(f, ds)
         del ds
-        if check is not None and not check(tmp, state):
-            raise _Refused(DIFFERENT)
+        if verify and compress:
+            from dicomrle._decode import matches
+
+            copy = pydicom.dcmread(tmp)
+            if not matches(copy, source, threads=threads):  # type: ignore[arg-type]
+                raise _Refused(DIFFERENT)
     except BaseException:
-        tmp.unlink(missing_ok=True)
+        os.close(out)
+        os.unlink(tmp)
         raise
-    return tmp
+    return tmp, out
 
 
 def compress_file(
@@ -207,7 +328,8 @@ def compress_file(
     overwrite: bool = False,
     verify: bool = False,
     threads: int | None = 1,
-    cancel: threading.Event | None = None,
+    cancel: Cancel | None = None,
+    fsync: bool = False,
 ) -> FileResult:
     """Write an RLE Lossless copy of the DICOM file `src` to `dst`.
 
@@ -218,9 +340,11 @@ def compress_file(
     file with private elements, or an element whose VR the dictionary does
     not fix, is left to pydicom); other files go through pydicom. The
     copy goes to a temporary file beside `dst`, which is renamed only when
-    complete (and, with `verify`, only when it decodes to the pixels of
-    `src`), so `dst` is never half-written. `src` is only read. Never
-    raises for a bad file: the result says what went wrong.
+    complete, when the strict element walker accepts it and the source did
+    not change meanwhile (and, with `verify`, only when it decodes to the
+    pixels of `src`), so `dst` is never half-written nor malformed. `src`
+    is only read. Never raises for a bad file: the result says what went
+    wrong.
 
     Parameters
     ----------
@@ -236,6 +360,9 @@ def compress_file(
     cancel : threading.Event, optional
         Set it (from another thread) to stop: the file then fails as
         "cancelled", and nothing of it is left.
+    fsync : bool
+        Make the copy and its new name reach the disk (fsync of the file,
+        rename, fsync of the folder) before returning.
 
     Returns
     -------
@@ -245,44 +372,15 @@ def compress_file(
     """
     from dicomrle._batch import check_threads
 
-    threads = check_threads(threads)
-
-    def by_bytes(fd: int, size: int) -> tuple[str, CopyWriter | None]:
-        plan = _stream.plan(fd, size)
-        if not isinstance(plan, _stream.Plan):
-            return f"pydicom ({plan.reason})", None
-
-        def write(dst: Path) -> tuple[Path, int]:
-            tmp, written = _write_bytes(plan, fd, dst, threads, cancel)
-            if verify and not _same_as_source(plan, fd, tmp, threads):
-                tmp.unlink(missing_ok=True)
-                raise _Refused(DIFFERENT)
-            return tmp, written
-
-        return "bytes", write
-
-    def convert(ds: Dataset) -> object:
-        from dicomrle._dataset import compress, plan
-
-        source = plan(ds) if verify else None
-        compress(ds, threads=threads)
-        return source
-
-    def check(path: Path, source: object) -> bool:
-        import pydicom
-
-        from dicomrle._decode import matches
-
-        return matches(pydicom.dcmread(path), source, threads=threads)  # type: ignore[arg-type]
-
-    return _write_copy(
-        Path(src),
-        Path(dst),
+    return convert_file(
+        src,
+        dst,
+        compress=True,
         overwrite=overwrite,
-        convert=convert,
-        check=check if verify else None,
-        by_bytes=by_bytes,
+        verify=verify,
+        threads=check_threads(threads),
         cancel=cancel,
+        fsync=fsync,
     )
 
 
@@ -292,14 +390,15 @@ def decompress_file(
     *,
     overwrite: bool = False,
     threads: int | None = 1,
-    cancel: threading.Event | None = None,
+    cancel: Cancel | None = None,
+    fsync: bool = False,
 ) -> FileResult:
     """Write an uncompressed (Explicit VR Little Endian) copy of the RLE
     Lossless DICOM file `src` to `dst`.
 
-    As :func:`compress_file`: a temporary file renamed when complete,
-    `src` only read, a file that is not RLE Lossless skipped, and no
-    exception for a bad file.
+    As :func:`compress_file`: a temporary file renamed when complete and
+    accepted by the strict walker, `src` only read, a file that is not RLE
+    Lossless skipped, and no exception for a bad file.
 
     Parameters
     ----------
@@ -311,6 +410,8 @@ def decompress_file(
         Threads to decode the frames with; None for all usable cores.
     cancel : threading.Event, optional
         Set it to stop before the file is started.
+    fsync : bool
+        As for :func:`compress_file`.
 
     Returns
     -------
@@ -318,41 +419,25 @@ def decompress_file(
         The status ("written", "skipped" or "failed"), the reason, and
         the sizes in bytes.
     """
-    from dicomrle._decode import decompress
+    from dicomrle._batch import check_threads
 
-    return _write_copy(
-        Path(src),
-        Path(dst),
+    return convert_file(
+        src,
+        dst,
+        compress=False,
         overwrite=overwrite,
-        convert=lambda ds: decompress(ds, threads=threads),
+        threads=check_threads(threads),
         cancel=cancel,
+        fsync=fsync,
     )
 
 
-def _write_bytes(
-    plan: _stream.Plan,
-    src: int,
-    dst: Path,
-    threads: int,
-    cancel: threading.Event | None,
-) -> tuple[Path, int]:
-    """Write `plan` from `src` to a temporary file beside `dst`; return it
-    and its size. On any error the temporary file is removed."""
-    tmp, fd = _create_temporary(dst)
-    try:
-        size = _stream.write(plan, src, fd, threads=threads, cancel=cancel)
-    except BaseException:
-        os.close(fd)
-        tmp.unlink(missing_ok=True)
-        raise
-    os.close(fd)
-    return tmp, size
-
-
-def _same_as_source(plan: _stream.Plan, src: int, copy: Path, threads: int) -> bool:
-    """True if the RLE copy, read back from disk with dicomrle's own parsers,
-    decodes with dicomrle's decoder to the bytes of the frames in the file
-    open as `src`.
+def _same_as_source(
+    plan: _stream.Plan, src: int, copy: int, size: int, threads: int
+) -> bool:
+    """True if the RLE copy open as `copy` (`size` bytes), read back with
+    dicomrle's own parsers, decodes with dicomrle's decoder to the bytes of
+    the frames in the file open as `src`.
 
     The element walker checks the copy up to its Pixel Data (RLE Lossless,
     the source's Image Pixel description), the item parser finds one
@@ -365,41 +450,36 @@ def _same_as_source(plan: _stream.Plan, src: int, copy: Path, threads: int) -> b
     from dicomrle._decode import frames_match
 
     length = plan.frames * plan.frame_length
-    fd = os.open(copy, os.O_RDONLY | O_CLOEXEC)
-    try:
-        size = os.fstat(fd).st_size
-        if size == 0:
-            return False
-        # Read-only maps: file pages, not process memory.
-        with (
-            mmap.mmap(fd, 0, access=mmap.ACCESS_READ) as copied,
-            mmap.mmap(src, 0, access=mmap.ACCESS_READ) as mapped,
-        ):
-            written = memoryview(copied)
-            data = memoryview(mapped)[plan.pixel_offset : plan.pixel_offset + length]
-            frames = _copied_frames(written, size, plan) or []
-            try:
-                if not frames:
-                    return False
-                source = Plan(
-                    data,
-                    plan.frames,
-                    plan.rows,
-                    plan.columns,
-                    plan.samples,
-                    plan.bits_allocated,
-                    False,
-                    plan.planar,
-                )
-                return frames_match(frames, source, threads=threads)
-            finally:
-                # The maps close only once no view of them is left.
-                for frame in frames:
-                    frame.release()
-                data.release()
-                written.release()
-    finally:
-        os.close(fd)
+    if size == 0:
+        return False
+    # Read-only maps: file pages, not process memory.
+    with (
+        mmap.mmap(copy, 0, access=mmap.ACCESS_READ) as copied,
+        mmap.mmap(src, 0, access=mmap.ACCESS_READ) as mapped,
+    ):
+        written = memoryview(copied)
+        data = memoryview(mapped)[plan.pixel_offset : plan.pixel_offset + length]
+        frames = _copied_frames(written, size, plan) or []
+        try:
+            if not frames:
+                return False
+            source = Plan(
+                data,
+                plan.frames,
+                plan.rows,
+                plan.columns,
+                plan.samples,
+                plan.bits_allocated,
+                False,
+                plan.planar,
+            )
+            return frames_match(frames, source, threads=threads)
+        finally:
+            # The maps close only once no view of them is left.
+            for frame in frames:
+                frame.release()
+            data.release()
+            written.release()
 
 
 def _copied_frames(
@@ -467,14 +547,16 @@ def _copied_frames(
     return [value[item.start : item.start + item.length] for item in items]
 
 
-def _files_under(folder: Path, recursive: bool) -> Iterator[Path]:
+def _files_under(folder: str, recursive: bool) -> Iterator[str]:
     if recursive:
         for root, dirs, files in os.walk(folder):
             dirs.sort()
             for name in sorted(files):
-                yield Path(root) / name
+                yield os.path.join(root, name)
     else:
-        yield from sorted(p for p in folder.iterdir() if p.is_file())
+        with os.scandir(folder) as entries:
+            names = sorted(e.name for e in entries if e.is_file())
+        yield from (os.path.join(folder, name) for name in names)
 
 
 def plan_outputs(
@@ -482,7 +564,7 @@ def plan_outputs(
     outdir: str | os.PathLike[str],
     *,
     recursive: bool = False,
-) -> list[tuple[Path, Path]]:
+) -> list[tuple[str, str]]:
     """Return (input, output) pairs: a file goes to ``outdir/name``, the files
     of a folder to the same relative paths under `outdir`.
 
@@ -493,20 +575,22 @@ def plan_outputs(
     ValueError
         If two inputs would be written to one output.
     """
-    outdir = Path(outdir)
-    pairs: list[tuple[Path, Path]] = []
-    for path in map(Path, paths):
-        if path.is_dir():
+    outdir = os.fspath(outdir)
+    pairs: list[tuple[str, str]] = []
+    for path in map(os.fspath, paths):
+        if os.path.isdir(path):
             pairs.extend(
-                (f, outdir / f.relative_to(path)) for f in _files_under(path, recursive)
+                (f, os.path.join(outdir, os.path.relpath(f, path)))
+                for f in _files_under(path, recursive)
             )
-        elif path.exists():
-            pairs.append((path, outdir / path.name))
+        elif os.path.exists(path):
+            pairs.append((path, os.path.join(outdir, os.path.basename(path))))
         else:
             raise FileNotFoundError(f"no such file or folder: {path}")
-    seen: dict[Path, Path] = {}
+    seen: dict[str, str] = {}
     for src, dst in pairs:
-        if dst in seen:
-            raise ValueError(f"{src} and {seen[dst]} would both be written to {dst}")
-        seen[dst] = src
+        key = os.path.normpath(dst)
+        if key in seen:
+            raise ValueError(f"{src} and {seen[key]} would both be written to {dst}")
+        seen[key] = src
     return pairs

@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import operator
-from typing import TYPE_CHECKING, Any
 
 from dicomrle import _rle
 
+TYPE_CHECKING = False  # typing is slow to import: the command starts without it
 if TYPE_CHECKING:  # collections.abc.Buffer is new in Python 3.12
-    from typing import TypeAlias
+    from typing import Any, TypeAlias
 
     import numpy as np
     from typing_extensions import Buffer as _Buffer

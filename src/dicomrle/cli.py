@@ -4,17 +4,13 @@
 
 from __future__ import annotations
 
-import argparse
 import errno
-import queue
 import signal
 import sys
 import threading
 import time
 from collections import Counter
-from collections.abc import Callable, Generator, Sequence
-from pathlib import Path
-from typing import Any, TextIO
+from types import SimpleNamespace
 
 from dicomrle._batch import usable_cores
 from dicomrle._files import (
@@ -27,8 +23,12 @@ from dicomrle._files import (
     plan_outputs,
 )
 
-# ``worker(src, dst, threads=..., cancel=..., **options)``: one file's job.
-Worker = Callable[..., FileResult]
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    import argparse
+    from collections.abc import Iterator, Sequence
+    from pathlib import Path
+    from typing import Any, TextIO
 
 # pydicom's bundled example images, used when no PATH is given.
 EXAMPLES = (
@@ -45,6 +45,8 @@ RLE_EXAMPLES = ("MR_small_RLE.dcm", "SC_rgb_rle.dcm", "SC_rgb_rle_16bit_2frame.d
 
 def example_paths(names: Sequence[str] = EXAMPLES) -> list[Path]:
     """Return the paths of pydicom's bundled example images `names`."""
+    from pathlib import Path
+
     from pydicom.data import get_testdata_file
 
     return [Path(p) for name in names if (p := get_testdata_file(name))]
@@ -58,68 +60,27 @@ def _mb(n: float) -> str:
     raise AssertionError("unreachable")
 
 
-# How long the main thread lets results gather before it takes them.
-COLLECT_PAUSE = 0.002
-
-
 def _run(
-    pairs: list[tuple[Path, Path]],
+    pairs: list[tuple[str, str]],
     jobs: int,
     cancel: threading.Event,
-    worker: Worker,
+    compress: bool,
     options: dict[str, bool],
-) -> Generator[FileResult, None, None]:
-    """Yield each file's result (``worker(src, dst, threads=..., cancel=...,
-    **options)``) as it completes. Closing the iterator (or an interrupt)
-    sets `cancel`: files under way stop and leave nothing, and files not
-    started are not tried."""
+) -> Iterator[FileResult]:
+    """Yield each file's result as it completes. Closing the iterator (or an
+    interrupt) sets `cancel`: files under way stop and leave nothing, and
+    files not started are not tried."""
     if jobs == 1 or len(pairs) <= 1:
-        # One file at a time, its frames on `jobs` threads.
+        # In this process, one file at a time, its frames on `jobs` threads.
+        worker = compress_file if compress else decompress_file
         for src, dst in pairs:
             yield worker(src, dst, threads=jobs, cancel=cancel, **options)
         return
-    # Files on `jobs` threads: the byte route reads, encodes and writes
-    # without the GIL, and no worker process has to start. Each thread takes
-    # the next file itself; this thread collects the results a few at a
-    # time, since waking it for each would hand the GIL over for each.
-    todo = iter(pairs)
-    taking = threading.Lock()
-    results: queue.SimpleQueue[FileResult | BaseException | None] = queue.SimpleQueue()
+    # Files on `jobs` worker processes: no lock shared per file (README,
+    # "Many files on many cores").
+    from dicomrle._file_pool import run_on_processes
 
-    def work() -> None:
-        try:
-            while not cancel.is_set():
-                with taking:
-                    pair = next(todo, None)
-                if pair is None:
-                    break
-                results.put(worker(*pair, threads=1, cancel=cancel, **options))
-        except BaseException as exc:  # noqa: BLE001 - handed to the main thread
-            results.put(exc)
-        finally:
-            results.put(None)
-
-    threads = [threading.Thread(target=work) for _ in range(min(jobs, len(pairs)))]
-    for thread in threads:
-        thread.start()
-    try:
-        running = len(threads)
-        while running:
-            got = [results.get()]
-            time.sleep(COLLECT_PAUSE)
-            while not results.empty():
-                got.append(results.get())
-            for r in got:
-                if r is None:
-                    running -= 1
-                elif isinstance(r, BaseException):
-                    raise r
-                else:
-                    yield r
-    finally:
-        cancel.set()
-        for thread in threads:
-            thread.join()
+    yield from run_on_processes(pairs, jobs, compress, options, cancel)
 
 
 class _InterruptFlag:
@@ -174,16 +135,12 @@ def _progress(total: int) -> Any:
     return tqdm(total=total, unit="file", file=sys.stderr)
 
 
-def _batch(args: argparse.Namespace) -> int:
-    worker: Worker
-    examples: Sequence[str]
-    if args.command == "compress":
-        worker, examples = compress_file, EXAMPLES
-        options = {"overwrite": args.overwrite, "verify": args.verify}
-    else:
-        worker, examples = decompress_file, RLE_EXAMPLES
-        options = {"overwrite": args.overwrite}
-    paths = args.paths or example_paths(examples)
+def _batch(args: argparse.Namespace | SimpleNamespace) -> int:
+    compress = args.command == "compress"
+    options = {"overwrite": args.overwrite, "fsync": args.fsync}
+    if compress:
+        options["verify"] = args.verify
+    paths = args.paths or example_paths(EXAMPLES if compress else RLE_EXAMPLES)
     try:
         pairs = plan_outputs(paths, args.output, recursive=args.recursive)
     except (OSError, ValueError) as exc:
@@ -196,7 +153,7 @@ def _batch(args: argparse.Namespace) -> int:
     bar = _progress(len(pairs))
     cancel = threading.Event()
     interrupted = _InterruptFlag(cancel)
-    results = _run(pairs, args.jobs, cancel, worker, options)
+    results = _run(pairs, args.jobs, cancel, compress, options)
     full = False
     try:
         for r in results:
@@ -258,6 +215,8 @@ def _batch(args: argparse.Namespace) -> int:
 
 
 def _jobs(text: str) -> int:
+    import argparse
+
     value = int(text)
     if value < 1:
         raise argparse.ArgumentTypeError(f"must be at least 1, not {value}")
@@ -266,12 +225,11 @@ def _jobs(text: str) -> int:
 
 def _add_batch_arguments(command: argparse.ArgumentParser, what: str) -> None:
     """The arguments compress and decompress share."""
-    command.add_argument("paths", nargs="*", type=Path, metavar="PATH")
+    command.add_argument("paths", nargs="*", metavar="PATH")
     command.add_argument(
         "-o",
         "--output",
-        type=Path,
-        default=Path("dicomrle-output"),
+        default="dicomrle-output",
         metavar="OUTDIR",
         help="folder for the copies (default: ./dicomrle-output)",
     )
@@ -281,8 +239,8 @@ def _add_batch_arguments(command: argparse.ArgumentParser, what: str) -> None:
         type=_jobs,
         default=usable_cores(),
         metavar="N",
-        help=f"files {what} at once, or threads for a single file "
-        "(default: the usable cores)",
+        help=f"files {what} at once (one worker process each), or threads "
+        "for a single file (default: the usable cores)",
     )
     command.add_argument(
         "-r", "--recursive", action="store_true", help="descend into sub-folders"
@@ -299,10 +257,89 @@ def _add_batch_arguments(command: argparse.ArgumentParser, what: str) -> None:
         action="store_true",
         help="replace existing outputs (default: skip them)",
     )
+    command.add_argument(
+        "--fsync",
+        action="store_true",
+        help="make each copy and its name reach the disk before reporting it "
+        "written (fsync of the file, rename, fsync of its folder)",
+    )
+
+
+# The flags of each command that take no value, and their attribute.
+SWITCHES = {
+    "-r": "recursive",
+    "--recursive": "recursive",
+    "-v": "verbose",
+    "--verbose": "verbose",
+    "--overwrite": "overwrite",
+    "--fsync": "fsync",
+}
+
+
+def quick_parse(argv: Sequence[str]) -> SimpleNamespace | None:
+    """The arguments of a plain command line, as the full parser would give
+    them, without building the parser (importing and setting up argparse
+    takes half the start-up time); None for anything else: help, errors,
+    abbreviations, joined short flags, ``--``."""
+    if not argv or argv[0] not in ("compress", "decompress"):
+        return None
+    args = SimpleNamespace(
+        command=argv[0],
+        paths=[],
+        output="dicomrle-output",
+        jobs=usable_cores(),
+        recursive=False,
+        verbose=False,
+        overwrite=False,
+        fsync=False,
+    )
+    if argv[0] == "compress":
+        args.verify = False
+    words = list(argv[1:])
+    i = 0
+    while i < len(words):
+        word = words[i]
+        i += 1
+        flag, equals, value = word.partition("=")
+        if word in SWITCHES:
+            setattr(args, SWITCHES[word], True)
+        elif word == "--verify" and argv[0] == "compress":
+            args.verify = True
+        elif not word.startswith("-") or word == "-":
+            args.paths.append(word)
+        elif word.startswith("-j") and word[2:].isdigit():
+            flag, value = "-j", word[2:]
+        elif flag in ("--output", "--jobs") and equals:
+            pass
+        elif word in ("-o", "--output", "-j", "--jobs") and i < len(words):
+            flag, value = word, words[i]
+            i += 1
+        else:
+            return None
+        if not flag.startswith("-") or flag in SWITCHES or flag == "--verify":
+            continue
+        if not value or value.startswith("-"):
+            return None
+        if flag in ("-o", "--output"):
+            args.output = value
+        elif value.isdigit() and int(value) >= 1:
+            args.jobs = int(value)
+        else:
+            return None
+    return args
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the ``dicomrle`` command; return its exit code."""
+    args = quick_parse(sys.argv[1:] if argv is None else argv)
+    if args is None:
+        args = _parser().parse_args(argv)
+    return _batch(args)
+
+
+def _parser() -> argparse.ArgumentParser:
+    import argparse
+
     parser = argparse.ArgumentParser(
         prog="dicomrle", description="DICOM RLE Lossless encoder and decoder"
     )
@@ -331,5 +368,4 @@ def main(argv: Sequence[str] | None = None) -> int:
         "any file failed.",
     )
     _add_batch_arguments(decompress, "decoded")
-    args = parser.parse_args(argv)
-    return _batch(args)
+    return parser

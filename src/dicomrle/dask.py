@@ -2,19 +2,27 @@
 
 Each file is compressed by :func:`dicomrle.compress_file`, a plain top-level
 function, so any Dask scheduler (threads, processes, ``distributed``) can
-run it; the files, not the frames, are spread over the workers.
+run it; the files, not the frames, are spread over the workers, a block of
+files per task (few tasks, small results), and blocks next to each other in
+the task order come from far apart in the list of files, so that workers
+running at once rarely write into one folder (the kernel creates a folder's
+entries under one lock).
 """
 
 from __future__ import annotations
 
 import os
-from collections.abc import Iterable
-from typing import TYPE_CHECKING
 
 from dicomrle._files import FileResult, compress_file, plan_outputs
 
+TYPE_CHECKING = False
 if TYPE_CHECKING:
+    from collections.abc import Iterable
+
     import dask.bag
+
+# About this many files a task, unless `npartitions` says otherwise.
+BLOCK = 16
 
 
 def _compress_pair(
@@ -22,6 +30,20 @@ def _compress_pair(
 ) -> FileResult:
     src, dst = pair
     return compress_file(src, dst, overwrite=overwrite, verify=verify, threads=threads)
+
+
+def _compress_block(
+    block: list[tuple[str, str]], overwrite: bool, verify: bool, threads: int
+) -> list[FileResult]:
+    return [_compress_pair(pair, overwrite, verify, threads) for pair in block]
+
+
+def _spread(count: int) -> list[int]:
+    """0 .. count - 1 in bit-reversed order: any few neighbours in it are far
+    apart in 0 .. count - 1."""
+    bits = max(1, (count - 1).bit_length())
+    order = (int(f"{i:0{bits}b}"[::-1], 2) for i in range(1 << bits))
+    return [i for i in order if i < count]
 
 
 def compress_bag(
@@ -50,7 +72,7 @@ def compress_bag(
     threads : int
         Threads each task encodes a file's frames with.
     npartitions : int, optional
-        Partitions of the bag; by default Dask's choice.
+        Tasks (blocks of files); by default one per 16 files.
 
     Returns
     -------
@@ -64,10 +86,13 @@ def compress_bag(
     """
     import dask.bag as db
 
-    pairs = [
-        (str(s), str(d)) for s, d in plan_outputs(paths, outdir, recursive=recursive)
-    ]
-    kwargs = {} if npartitions is None else {"npartitions": npartitions}
-    return db.from_sequence(pairs, **kwargs).map(
-        _compress_pair, overwrite=overwrite, verify=verify, threads=threads
+    pairs = plan_outputs(paths, outdir, recursive=recursive)
+    count = npartitions or -(-len(pairs) // BLOCK)
+    count = max(1, min(count, len(pairs)))
+    bounds = [len(pairs) * k // count for k in range(count + 1)]
+    blocks = [pairs[bounds[k] : bounds[k + 1]] for k in _spread(count)]
+    return (
+        db.from_sequence(blocks, npartitions=count)
+        .map(_compress_block, overwrite=overwrite, verify=verify, threads=threads)
+        .flatten()
     )

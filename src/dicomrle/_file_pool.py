@@ -1,0 +1,250 @@
+"""Files converted on worker processes, one per core.
+
+Each worker is a process of its own: its own interpreter and GIL, so no
+lock is shared per file, and the per-file Python work runs on every core
+at once. The main process only hands out runs of (source, destination)
+pairs and collects one small result per file.
+
+Each worker starts with a contiguous part of the list, so that two
+workers rarely write into one folder at once: the kernel creates and
+renames a folder's entries under one lock, and two processes writing into
+the same folder took 1.4x the time of two writing into two. A worker that
+runs out takes the back half of the largest part left (work stealing).
+
+Workers ignore SIGINT: the main process takes the interrupt and sets a
+shared event; each worker's file under way stops at its next job, leaving
+nothing, and the files not started are not tried. A worker that dies
+(killed, or a crash) fails the files it held, with the reason; its part
+goes to the others.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import sys
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    import multiprocessing.connection
+    import multiprocessing.context
+    from collections.abc import Iterator, Sequence
+
+    from dicomrle._files import Cancel, FileResult
+
+# A worker is sent runs of this many files or fewer, and has up to twice
+# that queued: a round trip to the main process per run, and one small
+# result sent back per file.
+RUN = 8
+
+
+def _serve(
+    conn: multiprocessing.connection.Connection,
+    compress: bool,
+    options: dict[str, bool],
+    cancel: Cancel,
+) -> None:
+    """A worker: convert the pairs of each run received and send back each
+    result, until None or the end of the connection."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    if hasattr(signal, "pthread_sigmask"):
+        signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})
+    from dicomrle._files import convert_file
+
+    while True:
+        try:
+            pairs = conn.recv()
+        except (EOFError, OSError):
+            return
+        if pairs is None:
+            return
+        for src, dst in pairs:
+            result = convert_file(src, dst, compress=compress, cancel=cancel, **options)
+            try:
+                conn.send(result)
+            except OSError:  # the main process is gone
+                return
+
+
+def _context() -> multiprocessing.context.BaseContext:
+    """fork where it is safe and cheap: Linux, and this process has a single
+    thread (forking a process with threads can deadlock the child); spawn
+    elsewhere (macOS, Windows, or threads running)."""
+    import multiprocessing
+
+    if sys.platform.startswith("linux"):
+        try:
+            single = len(os.listdir("/proc/self/task")) == 1
+        except OSError:
+            single = False
+        if single:
+            return multiprocessing.get_context("fork")
+    return multiprocessing.get_context("spawn")
+
+
+class _Parts:
+    """The pairs not yet handed out: one contiguous part per worker, and
+    the parts of workers that died."""
+
+    def __init__(self, count: int, workers: int) -> None:
+        bounds = [count * w // workers for w in range(workers + 1)]
+        self.parts = [[bounds[w], bounds[w + 1]] for w in range(workers)]
+
+    def take(self, worker: int) -> range | None:
+        """The next run of `worker`: the front of its part, or of the back
+        half of the largest part left; None when nothing is left."""
+        part = self.parts[worker]
+        if part[0] == part[1]:
+            largest = max(self.parts, key=lambda p: p[1] - p[0])
+            left = largest[1] - largest[0]
+            if left == 0:
+                return None
+            middle = largest[0] + left // 2
+            part[:] = [middle, largest[1]]
+            largest[1] = middle
+        end = min(part[1], part[0] + max(1, min(RUN, (part[1] - part[0]) // 2)))
+        run = range(part[0], end)
+        part[0] = end
+        return run
+
+    def give_back(self, worker: int, indexes: list[int]) -> None:
+        """`worker` is gone: its part, and the files it had queued but not
+        started, are left for the others to take."""
+        self.parts.append(self.parts[worker][:])
+        self.parts[worker][:] = [0, 0]
+        start = 0
+        for k in range(1, len(indexes) + 1):
+            if k == len(indexes) or indexes[k] != indexes[k - 1] + 1:
+                self.parts.append([indexes[start], indexes[k - 1] + 1])
+                start = k
+
+    def left(self) -> Iterator[int]:
+        for start, end in self.parts:
+            yield from range(start, end)
+
+
+class _Worker:
+    __slots__ = ("conn", "index", "pending", "process")
+
+    def __init__(self, index: int, process: object, conn: object) -> None:
+        self.index = index
+        self.process = process
+        self.conn = conn
+        self.pending: list[int] = []  # sent, in order, and not answered
+
+
+def run_on_processes(
+    pairs: Sequence[tuple[str, str]],
+    jobs: int,
+    compress: bool,
+    options: dict[str, bool],
+    cancel: Cancel,
+) -> Iterator[FileResult]:
+    """Yield the result of every pair, converted on `jobs` worker processes
+    (``convert_file(src, dst, compress=..., **options)``), in the order the
+    files complete. Setting `cancel`, closing the iterator or an interrupt
+    stops the workers: files under way leave nothing, files not started are
+    not tried."""
+    from multiprocessing.connection import wait
+
+    from dicomrle._files import FAILED, FileResult
+
+    context = _context()
+    stop = context.Event()
+    parts = _Parts(len(pairs), min(jobs, len(pairs)))
+    workers: list[_Worker] = []
+    sys.stdout.flush()  # a forked worker must not write what is buffered
+    sys.stderr.flush()
+    blocked = hasattr(signal, "pthread_sigmask")
+    if blocked:  # no SIGINT in a worker before it ignores it
+        signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
+    try:
+        for index in range(len(parts.parts)):
+            mine, theirs = context.Pipe()
+            process = context.Process(  # type: ignore[attr-defined]
+                target=_serve,
+                args=(theirs, compress, options, stop),
+                daemon=True,
+                name=f"dicomrle-{index}",
+            )
+            process.start()
+            theirs.close()
+            workers.append(_Worker(index, process, mine))
+    finally:
+        if blocked:
+            signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})
+
+    def hand_out(worker: _Worker) -> None:
+        while len(worker.pending) <= RUN and not cancel.is_set():
+            run = parts.take(worker.index)
+            if run is None:
+                return
+            worker.conn.send([pairs[i] for i in run])  # type: ignore[attr-defined]
+            worker.pending.extend(run)
+
+    live = {w.conn: w for w in workers}
+    try:
+        for worker in workers:
+            hand_out(worker)
+        while busy := [conn for conn, w in live.items() if w.pending]:
+            for conn in wait(busy):
+                worker = live[conn]
+                try:
+                    result = conn.recv()  # type: ignore[union-attr]
+                except (EOFError, OSError):
+                    del live[conn]
+                    yield _died(worker, pairs[worker.pending[0]])
+                    parts.give_back(worker.index, worker.pending[1:])
+                    worker.pending.clear()
+                    for other in live.values():
+                        hand_out(other)
+                    continue
+                worker.pending.pop(0)
+                yield result
+                hand_out(worker)
+        if not cancel.is_set():
+            for i in parts.left():  # every worker died
+                src, dst = pairs[i]
+                yield FileResult(src, dst, FAILED, "no worker process left")
+    finally:
+        stop.set()
+        _stop(workers)
+
+
+def _died(worker: _Worker, pair: tuple[str, str]) -> FileResult:
+    """The result of the file a worker died on."""
+    from dicomrle._files import FAILED, FileResult
+
+    worker.process.join()  # type: ignore[attr-defined]
+    code = worker.process.exitcode  # type: ignore[attr-defined]
+    why = f"signal {-code}" if code and code < 0 else f"exit code {code}"
+    return FileResult(*pair, FAILED, f"the worker process ended ({why})")
+
+
+def _stop(workers: list[_Worker]) -> None:
+    """Tell every worker to end, read what it still sends (so that none
+    blocks on a full pipe), and wait for it; kill one that does not end."""
+    from multiprocessing.connection import wait
+
+    open_ = {}
+    for worker in workers:
+        try:
+            worker.conn.send(None)  # type: ignore[attr-defined]
+            open_[worker.conn] = worker
+        except OSError:
+            pass
+    while open_:
+        ready = wait(list(open_), timeout=60)
+        if not ready:
+            break
+        for conn in ready:
+            try:
+                conn.recv()  # type: ignore[union-attr]
+            except (EOFError, OSError):
+                del open_[conn]
+    for worker in workers:
+        worker.process.join(timeout=0 if open_ else 60)  # type: ignore[attr-defined]
+        if worker.process.is_alive():  # type: ignore[attr-defined]
+            worker.process.kill()  # type: ignore[attr-defined]
+            worker.process.join()  # type: ignore[attr-defined]
+        worker.conn.close()  # type: ignore[attr-defined]
