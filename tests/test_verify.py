@@ -102,7 +102,14 @@ def test_a_spoiled_copy_is_refused(spoil, threads, tmp_path, monkeypatch):
     assert result.reason == DIFFERENT or result.reason.startswith("frame 1: ")
     assert list(out.parent.iterdir()) == []  # no copy, no .part
     kept = compress_file(src, out, verify=False, threads=threads)
-    assert kept.status == "written"  # without --verify the spoiled copy stays
+    if spoil in (spoil_rows, spoil_last_frame, append_element):
+        # Well-formed but wrong: without --verify the spoiled copy stays.
+        assert kept.status == "written"
+    else:
+        # Malformed: the strict check refuses it, --verify or not.
+        assert kept.status == "failed"
+        assert kept.reason.startswith("the copy would not be well-formed DICOM")
+        assert list(out.parent.iterdir()) == []
 
 
 @pytest.mark.parametrize("spoil", [None, "offset", "length"])
@@ -130,6 +137,8 @@ def test_extended_offset_table(spoil, tmp_path):
             at = data.index(b"\xe0\x7f\x02\x00OV") + 12
             data[at] ^= 1
         copy.write_bytes(bytes(data))
-        assert _files._same_as_source(plan, fd, copy, 2) is (spoil is None)
+        with open(copy, "rb") as f:
+            same = _files._same_as_source(plan, fd, f.fileno(), len(data), 2)
+        assert same is (spoil is None)
     finally:
         os.close(fd)

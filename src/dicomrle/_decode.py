@@ -540,5 +540,24 @@ def decompress(
     if "NumberOfFrames" in ds or frames > 1:
         ds.NumberOfFrames = frames
     ds.file_meta.TransferSyntaxUID = ExplicitVRLittleEndian
+    _decompress_icons(ds, threads)
     fix_group_lengths(ds)
     return ds
+
+
+def _decompress_icons(ds: Dataset, threads: int | None) -> None:
+    """Decompress the RLE Lossless Pixel Data of the Icon Image Sequence
+    items of `ds` too (dcmcrle compresses them): an encapsulated value has
+    no place in a native dataset, and strict readers refuse it."""
+    from pydicom.dataset import FileMetaDataset
+    from pydicom.uid import RLELossless
+
+    for item in ds.get("IconImageSequence") or []:
+        if "PixelData" not in item or not item["PixelData"].is_undefined_length:
+            continue
+        item.file_meta = FileMetaDataset()
+        item.file_meta.TransferSyntaxUID = RLELossless
+        try:
+            decompress(item, threads=threads)
+        finally:
+            del item.file_meta

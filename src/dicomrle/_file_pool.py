@@ -23,11 +23,13 @@ from __future__ import annotations
 import os
 import signal
 import sys
+import time
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     import multiprocessing.connection
     import multiprocessing.context
+    import multiprocessing.process
     from collections.abc import Iterator, Sequence
 
     from dicomrle._files import Cancel, FileResult
@@ -36,6 +38,8 @@ if TYPE_CHECKING:
 # that queued: a round trip to the main process per run, and one small
 # result sent back per file.
 RUN = 8
+# How long the main process lets results gather after a wake-up.
+COLLECT_PAUSE = 0.002
 
 
 def _serve(
@@ -126,7 +130,12 @@ class _Parts:
 class _Worker:
     __slots__ = ("conn", "index", "pending", "process")
 
-    def __init__(self, index: int, process: object, conn: object) -> None:
+    def __init__(
+        self,
+        index: int,
+        process: multiprocessing.process.BaseProcess,
+        conn: multiprocessing.connection.Connection,
+    ) -> None:
         self.index = index
         self.process = process
         self.conn = conn
@@ -145,8 +154,6 @@ def run_on_processes(
     files complete. Setting `cancel`, closing the iterator or an interrupt
     stops the workers: files under way leave nothing, files not started are
     not tried."""
-    from multiprocessing.connection import wait
-
     from dicomrle._files import FAILED, FileResult
 
     context = _context()
@@ -179,29 +186,38 @@ def run_on_processes(
             run = parts.take(worker.index)
             if run is None:
                 return
-            worker.conn.send([pairs[i] for i in run])  # type: ignore[attr-defined]
+            worker.conn.send([pairs[i] for i in run])
             worker.pending.extend(run)
 
     live = {w.conn: w for w in workers}
+    ready = _Ready(list(live))
     try:
         for worker in workers:
             hand_out(worker)
-        while busy := [conn for conn, w in live.items() if w.pending]:
-            for conn in wait(busy):
-                worker = live[conn]
-                try:
-                    result = conn.recv()  # type: ignore[union-attr]
-                except (EOFError, OSError):
-                    del live[conn]
-                    yield _died(worker, pairs[worker.pending[0]])
-                    parts.give_back(worker.index, worker.pending[1:])
-                    worker.pending.clear()
-                    for other in live.values():
-                        hand_out(other)
-                    continue
-                worker.pending.pop(0)
-                yield result
-                hand_out(worker)
+        while any(w.pending for w in live.values()):
+            got = ready.wait(None)
+            # Let more results come before taking them: a wake-up of this
+            # process per file took CPU time from the workers.
+            time.sleep(COLLECT_PAUSE)
+            while got:
+                for conn in got:
+                    worker = live[conn]
+                    try:
+                        result = conn.recv()
+                    except (EOFError, OSError):
+                        del live[conn]
+                        ready.forget(conn)
+                        if worker.pending:
+                            yield _died(worker, pairs[worker.pending[0]])
+                            parts.give_back(worker.index, worker.pending[1:])
+                            worker.pending.clear()
+                        for other in live.values():
+                            hand_out(other)
+                        continue
+                    worker.pending.pop(0)
+                    yield result
+                    hand_out(worker)
+                got = ready.wait(0)
         if not cancel.is_set():
             for i in parts.left():  # every worker died
                 src, dst = pairs[i]
@@ -211,12 +227,50 @@ def run_on_processes(
         _stop(workers)
 
 
+class _Ready:
+    """Which connections have something to read: one poll object for all of
+    them (``multiprocessing.connection.wait`` builds a selector a call)."""
+
+    def __init__(self, conns: list[multiprocessing.connection.Connection]) -> None:
+        import select
+
+        self.conns = {conn.fileno(): conn for conn in conns}
+        self.poll = select.poll() if hasattr(select, "poll") else None
+        if self.poll is not None:
+            for fd in self.conns:
+                self.poll.register(fd, select.POLLIN)
+
+    def forget(self, conn: multiprocessing.connection.Connection) -> None:
+        fd = next(fd for fd, c in self.conns.items() if c is conn)
+        del self.conns[fd]
+        if self.poll is not None:
+            self.poll.unregister(fd)
+
+    def wait(
+        self, timeout: float | None
+    ) -> list[multiprocessing.connection.Connection]:
+        """The connections ready within `timeout` seconds (None: no limit)."""
+        if self.poll is None:  # Windows
+            from multiprocessing.connection import wait
+
+            return [
+                cast_connection(c) for c in wait(list(self.conns.values()), timeout)
+            ]
+        ms = None if timeout is None else int(timeout * 1000)
+        return [self.conns[fd] for fd, _ in self.poll.poll(ms)]
+
+
+def cast_connection(ready: object) -> multiprocessing.connection.Connection:
+    """What ``wait`` returned: one of our connections."""
+    return ready  # type: ignore[return-value]
+
+
 def _died(worker: _Worker, pair: tuple[str, str]) -> FileResult:
     """The result of the file a worker died on."""
     from dicomrle._files import FAILED, FileResult
 
-    worker.process.join()  # type: ignore[attr-defined]
-    code = worker.process.exitcode  # type: ignore[attr-defined]
+    worker.process.join()
+    code = worker.process.exitcode
     why = f"signal {-code}" if code and code < 0 else f"exit code {code}"
     return FileResult(*pair, FAILED, f"the worker process ended ({why})")
 
@@ -229,7 +283,7 @@ def _stop(workers: list[_Worker]) -> None:
     open_ = {}
     for worker in workers:
         try:
-            worker.conn.send(None)  # type: ignore[attr-defined]
+            worker.conn.send(None)
             open_[worker.conn] = worker
         except OSError:
             pass
@@ -237,14 +291,15 @@ def _stop(workers: list[_Worker]) -> None:
         ready = wait(list(open_), timeout=60)
         if not ready:
             break
-        for conn in ready:
+        for each in ready:
+            conn = cast_connection(each)
             try:
-                conn.recv()  # type: ignore[union-attr]
+                conn.recv()
             except (EOFError, OSError):
                 del open_[conn]
     for worker in workers:
-        worker.process.join(timeout=0 if open_ else 60)  # type: ignore[attr-defined]
-        if worker.process.is_alive():  # type: ignore[attr-defined]
-            worker.process.kill()  # type: ignore[attr-defined]
-            worker.process.join()  # type: ignore[attr-defined]
-        worker.conn.close()  # type: ignore[attr-defined]
+        worker.process.join(timeout=0 if open_ else 60)
+        if worker.process.is_alive():
+            worker.process.kill()
+            worker.process.join()
+        worker.conn.close()

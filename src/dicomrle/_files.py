@@ -115,7 +115,7 @@ class FileResult:
     def __eq__(self, other: object) -> bool:
         if other.__class__ is not FileResult:
             return NotImplemented
-        return self._values() == other._values()  # type: ignore[attr-defined]
+        return self._values() == other._values()
 
     def __hash__(self) -> int:
         return hash(self._values())
@@ -221,7 +221,8 @@ def convert_file(
             if isinstance(plan, _stream.Plan):
                 route = "bytes"
                 tmp, out = _create_temporary(dst)
-                size_out = _stream.write(plan, fd, out, threads=threads, cancel=cancel)
+                _stream.write(plan, fd, out, threads=threads, cancel=cancel)
+                size_out = os.fstat(out).st_size
                 if verify and not _same_as_source(plan, fd, out, size_out, threads):
                     raise _Refused(DIFFERENT)
             else:
@@ -547,16 +548,20 @@ def _copied_frames(
     return [value[item.start : item.start + item.length] for item in items]
 
 
-def _files_under(folder: str, recursive: bool) -> Iterator[str]:
+def _files_under(folder: str, recursive: bool) -> Iterator[tuple[str, str]]:
+    """The files under `folder` (of its sub-folders too if `recursive`), in
+    name order, each as its path and its path relative to `folder`."""
     if recursive:
         for root, dirs, files in os.walk(folder):
             dirs.sort()
+            rel = os.path.relpath(root, folder)
+            prefix = "" if rel == os.curdir else rel + os.sep
             for name in sorted(files):
-                yield os.path.join(root, name)
+                yield os.path.join(root, name), prefix + name
     else:
         with os.scandir(folder) as entries:
             names = sorted(e.name for e in entries if e.is_file())
-        yield from (os.path.join(folder, name) for name in names)
+        yield from ((os.path.join(folder, name), name) for name in names)
 
 
 def plan_outputs(
@@ -577,11 +582,11 @@ def plan_outputs(
     """
     outdir = os.fspath(outdir)
     pairs: list[tuple[str, str]] = []
-    for path in map(os.fspath, paths):
+    for path in [os.fspath(p) for p in paths]:
         if os.path.isdir(path):
             pairs.extend(
-                (f, os.path.join(outdir, os.path.relpath(f, path)))
-                for f in _files_under(path, recursive)
+                (f, os.path.join(outdir, rel))
+                for f, rel in _files_under(path, recursive)
             )
         elif os.path.exists(path):
             pairs.append((path, os.path.join(outdir, os.path.basename(path))))

@@ -33,7 +33,7 @@ from __future__ import annotations
 import os
 import struct
 import threading
-from dataclasses import dataclass
+from collections import namedtuple
 
 # Imported here, at start-up, not on the first file: a Cython module's
 # initialisation swallows a KeyboardInterrupt raised while it runs.
@@ -41,6 +41,10 @@ from dicomrle import _implicit, _rle, _walk
 from dicomrle._batch import encode_in_order, frames_per_job, useful_threads
 from dicomrle._encaps import FileEncapsulator
 from dicomrle._frame import workspace
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from dicomrle._files import Cancel
 
 RLE_LOSSLESS = b"1.2.840.10008.1.2.5\0"
 IMPLICIT = b"1.2.840.10008.1.2"
@@ -67,37 +71,48 @@ class Cancelled(Exception):
     """The work was cancelled (an interrupt); nothing was left behind."""
 
 
-@dataclass(frozen=True)
 class Fallback:
     """The byte route does not take this file, for `reason`."""
 
-    reason: str
+    __slots__ = ("reason",)
+
+    def __init__(self, reason: str) -> None:
+        self.reason = reason
 
 
-@dataclass(frozen=True)
-class Plan:
+# A named tuple, not a dataclass: dataclasses takes longer to import than
+# the command takes to start.
+class Plan(
+    namedtuple(
+        "Plan",
+        [
+            "size",
+            "head",  # the file up to the Pixel Data element's header
+            "tail",  # the elements after the Pixel Data
+            "meta_end",
+            "pixel_header",
+            "pixel_offset",
+            "planar",  # the source's Planar Configuration
+            "planar_offset",  # where to write 0 in Planar Configuration, or None
+            "rows",
+            "columns",
+            "samples",
+            "bits_allocated",
+            "frames",
+            # The frames, when the reads of the header brought them in already.
+            "pixels",
+            # Where the value of the (7FE0,0000) group length is in `head`,
+            # and the bytes of its group but the encapsulated Pixel Data and
+            # the Extended Offset Table.
+            "group_length_at",
+            "group_length_rest",
+        ],
+        defaults=(None, None, 0),
+    )
+):
     """What the byte route needs to write one file."""
 
-    size: int
-    head: bytes  # the file up to the Pixel Data element's header
-    tail: bytes  # the elements after the Pixel Data
-    meta_end: int
-    pixel_header: int
-    pixel_offset: int
-    planar: int  # the source's Planar Configuration
-    planar_offset: int | None  # where to write 0 in Planar Configuration
-    rows: int
-    columns: int
-    samples: int
-    bits_allocated: int
-    frames: int
-    # The frames, when the reads of the header brought them in already.
-    pixels: bytes | None = None
-    # Where the value of the (7FE0,0000) group length is in `head`, and the
-    # bytes of its group but the encapsulated Pixel Data and the Extended
-    # Offset Table.
-    group_length_at: int | None = None
-    group_length_rest: int = 0
+    __slots__ = ()
 
     @property
     def frame_length(self) -> int:
@@ -544,7 +559,7 @@ def write(
     dst: int,
     *,
     threads: int = 1,
-    cancel: threading.Event | None = None,
+    cancel: Cancel | None = None,
     extended: bool | None = None,
 ) -> int:
     """Write the RLE Lossless file of plan `p` from `src` to `dst` (two open
@@ -618,9 +633,7 @@ def write(
     return start + data_length + len(trailer)
 
 
-def _write_one_frame(
-    p: Plan, src: int, dst: int, cancel: threading.Event | None
-) -> int:
+def _write_one_frame(p: Plan, src: int, dst: int, cancel: Cancel | None) -> int:
     """``write`` for a single frame: encoded from memory, then the whole file
     written at once (a tree of small images is mostly such files)."""
     if cancel is not None and cancel.is_set():

@@ -26,7 +26,7 @@ from dicomrle._files import (
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     import argparse
-    from collections.abc import Iterator, Sequence
+    from collections.abc import Generator, Sequence
     from pathlib import Path
     from typing import Any, TextIO
 
@@ -66,7 +66,7 @@ def _run(
     cancel: threading.Event,
     compress: bool,
     options: dict[str, bool],
-) -> Iterator[FileResult]:
+) -> Generator[FileResult, None, None]:
     """Yield each file's result as it completes. Closing the iterator (or an
     interrupt) sets `cancel`: files under way stop and leave nothing, and
     files not started are not tried."""
@@ -331,10 +331,8 @@ def quick_parse(argv: Sequence[str]) -> SimpleNamespace | None:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the ``dicomrle`` command; return its exit code."""
-    args = quick_parse(sys.argv[1:] if argv is None else argv)
-    if args is None:
-        args = _parser().parse_args(argv)
-    return _batch(args)
+    quick = quick_parse(sys.argv[1:] if argv is None else argv)
+    return _batch(quick if quick is not None else _parser().parse_args(argv))
 
 
 def _parser() -> argparse.ArgumentParser:
