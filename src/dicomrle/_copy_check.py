@@ -26,6 +26,18 @@ WHOLE = 1 << 20
 # The elements before, and after, the Pixel Data: at most this many bytes.
 ELEMENTS_LIMIT = 64 << 20
 ITEM = struct.Struct("<HHI")
+# The Image Pixel elements of Type 1 (PS3.3 C.7.6.3) that the walker finds:
+# a decoder cannot read the Pixel Data without them (DCMTK stops with "Tag
+# not found").
+REQUIRED = (
+    ("SamplesPerPixel", "Samples per Pixel"),
+    ("PhotometricInterpretation", "Photometric Interpretation"),
+    ("Rows", "Rows"),
+    ("Columns", "Columns"),
+    ("BitsAllocated", "Bits Allocated"),
+    ("BitsStored", "Bits Stored"),
+    ("PixelRepresentation", "Pixel Representation"),
+)
 
 
 class _Copy:
@@ -77,6 +89,9 @@ def copy_problem(fd: int, size: int, *, encapsulated: bool) -> str | None:
     if status != expected:
         where = info["error_offset"]
         return f"{_walk.message(status)} (at byte {where})"
+    for name, words in REQUIRED:
+        if name not in info:
+            return f"it lacks {words}, which the Image Pixel module requires"
     syntax = _value(head, info, "TransferSyntaxUID")
     if syntax != (RLE_LOSSLESS if encapsulated else EXPLICIT_LITTLE):
         return f"the transfer syntax is {syntax.decode('ascii', 'replace')}"

@@ -79,6 +79,15 @@ class Fallback:
     def __init__(self, reason: str) -> None:
         self.reason = reason
 
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Fallback) and other.reason == self.reason
+
+    def __hash__(self) -> int:
+        return hash(self.reason)
+
+    def __repr__(self) -> str:
+        return f"Fallback({self.reason!r})"
+
 
 # A named tuple, not a dataclass: dataclasses takes longer to import than
 # the command takes to start.
