@@ -14,6 +14,7 @@ import errno
 import itertools
 import os
 import time
+from collections import namedtuple
 
 from dicomrle import _stream
 from dicomrle._copy_check import copy_problem
@@ -35,8 +36,26 @@ WRITTEN, SKIPPED, FAILED = "written", "skipped", "failed"
 DIFFERENT = "verification failed: decoded pixels differ"
 
 
-class FileResult:
-    """What happened to one file (immutable).
+class FileResult(
+    namedtuple(
+        "FileResult",
+        [
+            "src",
+            "dst",
+            "status",
+            "reason",
+            "bytes_in",
+            "bytes_out",
+            "seconds",
+            "route",
+            "detail",
+            "errno",
+        ],
+        defaults=("", 0, 0, 0.0, "", "", 0),
+    )
+):
+    """What happened to one file (immutable; small to pickle, since worker
+    processes send one per file).
 
     Attributes
     ----------
@@ -58,71 +77,7 @@ class FileResult:
         The errno of an OSError that failed it.
     """
 
-    # In the order of the arguments.
-    FIELDS = (
-        "src",
-        "dst",
-        "status",
-        "reason",
-        "bytes_in",
-        "bytes_out",
-        "seconds",
-        "route",
-        "detail",
-        "errno",
-    )
-    __slots__ = FIELDS
-
-    src: str
-    dst: str
-    status: str
-    reason: str
-    bytes_in: int
-    bytes_out: int
-    seconds: float
-    route: str
-    detail: str
-    errno: int
-
-    def __init__(
-        self,
-        src: str,
-        dst: str,
-        status: str,
-        reason: str = "",
-        bytes_in: int = 0,
-        bytes_out: int = 0,
-        seconds: float = 0.0,
-        route: str = "",
-        detail: str = "",
-        errno: int = 0,
-    ) -> None:
-        values = (src, dst, status, reason, bytes_in, bytes_out, seconds)
-        for name, value in zip(
-            self.FIELDS, (*values, route, detail, errno), strict=True
-        ):
-            object.__setattr__(self, name, value)
-
-    def _values(self) -> tuple:
-        return tuple(getattr(self, name) for name in self.FIELDS)
-
-    def __setattr__(self, name: str, value: object) -> None:
-        raise AttributeError(f"FileResult is immutable: cannot set {name!r}")
-
-    def __reduce__(self) -> tuple:
-        return FileResult, self._values()
-
-    def __eq__(self, other: object) -> bool:
-        if other.__class__ is not FileResult:
-            return NotImplemented
-        return self._values() == other._values()
-
-    def __hash__(self) -> int:
-        return hash(self._values())
-
-    def __repr__(self) -> str:
-        fields = ", ".join(f"{n}={getattr(self, n)!r}" for n in self.FIELDS)
-        return f"FileResult({fields})"
+    __slots__ = ()
 
 
 class _Skip(Exception):
@@ -201,7 +156,7 @@ def convert_file(
             size_out,
             seconds,
             route,
-            **more,  # type: ignore[arg-type]
+            **more,
         )
 
     try:
