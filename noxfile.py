@@ -41,6 +41,7 @@ def bench(session: nox.Session) -> None:
     session.run("python", "benchmarks/compare.py", "--quick")
     session.run("python", "benchmarks/bench_batch.py", "--quick")
     session.run("python", "benchmarks/bench_files.py", "--quick")
+    session.run("python", "benchmarks/bench_scaling.py", "--quick")
     session.run("python", "benchmarks/bench_decode.py", "--quick")
     session.run("python", "benchmarks/decode_kernel.py", "--quick")
     session.run("python", "-m", "pytest", "benchmarks", "-q", "--benchmark-disable")

@@ -279,9 +279,54 @@ def gil_shares(
     return shares
 
 
+# Runs the command in this process and prints the CPU seconds of the main
+# process (after its imports) and of its worker processes.
+RUSAGE = """
+import json, resource, sys
+from dicomrle.cli import main
+before = resource.getrusage(resource.RUSAGE_SELF)
+main(sys.argv[1:])
+me = resource.getrusage(resource.RUSAGE_SELF)
+them = resource.getrusage(resource.RUSAGE_CHILDREN)
+print("RUSAGE", json.dumps([
+    me.ru_utime + me.ru_stime - before.ru_utime - before.ru_stime,
+    them.ru_utime + them.ru_stime,
+]), file=sys.stderr)
+"""
+
+
+def main_share(command: list[str], out: Path, repeat: int) -> tuple[float, float]:
+    """Median CPU seconds of the main process and of its workers over
+    `repeat` runs of `command` (``python -m dicomrle ...``)."""
+    import json
+
+    python = command[: command.index("-m")]
+    mains, workers = [], []
+    for _ in range(repeat):
+        shutil.rmtree(out, ignore_errors=True)
+        done = subprocess.run(
+            [*python, "-c", RUSAGE, *command[command.index("-m") + 2 :]],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        line = [x for x in done.stderr.splitlines() if x.startswith("RUSAGE ")][-1]
+        main_cpu, worker_cpu = json.loads(line.removeprefix("RUSAGE "))
+        mains.append(main_cpu)
+        workers.append(worker_cpu)
+    shutil.rmtree(out, ignore_errors=True)
+    return statistics.median(mains), statistics.median(workers)
+
+
 def amdahl(s: float, cores: int) -> float:
     """The most threads on `cores` cores give when a share s holds the GIL."""
     return 1 / (s + (1 - s) / cores)
+
+
+def pipelined(m: float, cores: int) -> float:
+    """Speed-up on `cores` cores when a share m of the work is the main
+    process's and runs alongside the workers'."""
+    return min(cores * (1 - m), 1 / m)
 
 
 def main() -> None:
@@ -357,6 +402,9 @@ def main() -> None:
             for folder in bench.outs:
                 shutil.rmtree(folder, ignore_errors=True)
 
+        main_cpu, worker_cpu = main_share(
+            compress(tree, out / "share", j), out / "share", args.repeat
+        )
         shares = gil_shares(
             py_spy,
             {
@@ -460,6 +508,33 @@ def main() -> None:
         )
     if notes:
         lines += ["", "No bound: " + "; ".join(notes) + "."]
+    n = len(files)
+    share = main_cpu / (main_cpu + worker_cpu) if worker_cpu else float("nan")
+    lines += [
+        "",
+        f"## The main process's share (-j{j}: files on worker processes)",
+        "",
+        f"With -j{j} each file runs in a worker process of its own interpreter "
+        "and GIL: no lock is shared per file. What all files share is the main "
+        "process, which plans the pairs, hands out runs of files and takes one "
+        "result a file. CPU seconds (user + system, median of "
+        f"{args.repeat} runs, through `resource.getrusage`; the main process "
+        "after its imports):",
+        "",
+        "| main process s | workers s | main per file us | worker per file us "
+        "| main share m | Amdahl, main serial: on 16 | on 64 "
+        "| pipelined: on 16 | on 64 |",
+        "|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
+        f"| {main_cpu:.3f} | {worker_cpu:.3f} | {main_cpu / n * 1e6:.0f} | "
+        f"{worker_cpu / n * 1e6:.0f} | {share:.3f} | {amdahl(share, 16):.1f} | "
+        f"{amdahl(share, 64):.1f} | {pipelined(share, 16):.1f} | "
+        f"{pipelined(share, 64):.1f} |",
+        "",
+        "Amdahl, main serial: 1 / (m + (1 - m) / N), as if nothing overlapped "
+        "the main process's work (a floor). Pipelined: the main process works "
+        "while the workers do, so N cores give N x (1 - m) until the main "
+        "process is busy all the time, at 1 / m x one core (a ceiling).",
+    ]
     lines.append("")
     text = "\n".join(lines)
     print(text)

@@ -37,9 +37,9 @@ if TYPE_CHECKING:
 # A worker is sent runs of this many files or fewer, and has up to twice
 # that queued: a round trip to the main process per run, and one small
 # result sent back per file.
-RUN = 8
+RUN = 16
 # How long the main process lets results gather after a wake-up.
-COLLECT_PAUSE = 0.002
+COLLECT_PAUSE = 0.005
 
 
 def _serve(
