@@ -22,7 +22,7 @@ if TYPE_CHECKING:
     import dask.bag
 
 # About this many files a task, unless `npartitions` says otherwise.
-BLOCK = 16
+BLOCK = 32
 
 
 def _compress_pair(
@@ -72,7 +72,7 @@ def compress_bag(
     threads : int
         Threads each task encodes a file's frames with.
     npartitions : int, optional
-        Tasks (blocks of files); by default one per 16 files.
+        Tasks (blocks of files); by default one per 32 files.
 
     Returns
     -------
