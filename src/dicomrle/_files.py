@@ -16,7 +16,7 @@ import os
 import time
 from collections import namedtuple
 
-from dicomrle import _stream
+from dicomrle import _decompress_bytes, _stream
 from dicomrle._copy_check import copy_problem
 from dicomrle._stream import Cancelled
 
@@ -172,19 +172,36 @@ def convert_file(
         try:
             before = os.fstat(fd)
             size_in = before.st_size
-            plan = _stream.plan(fd, size_in) if compress else None
-            if isinstance(plan, _stream.Plan):
+            plan = (_stream if compress else _decompress_bytes).plan(fd, size_in)
+            if isinstance(plan, _decompress_bytes.Invalid):
+                raise _Refused(plan.reason)
+            problem = None
+            if not isinstance(plan, _stream.Fallback):
                 route = "bytes"
                 tmp, out = _create_temporary(dst)
-                _stream.write(plan, fd, out, threads=threads, cancel=cancel)
+                if isinstance(plan, _stream.Plan):
+                    _stream.write(plan, fd, out, threads=threads, cancel=cancel)
+                else:
+                    _decompress_bytes.write(
+                        plan, fd, out, threads=threads, cancel=cancel
+                    )
                 size_out = os.fstat(out).st_size
                 if verify and not _same_as_source(plan, fd, out, size_out, threads):
                     raise _Refused(DIFFERENT)
+                problem = copy_problem(out, size_out, encapsulated=compress)
+                if problem is not None and not compress:
+                    # A decompressed copy that is not well formed (an RLE
+                    # icon inside, say): the pydicom route decodes more.
+                    route = f"pydicom (the byte route's copy: {problem})"
+                    os.close(out)
+                    os.unlink(tmp)
+                    out, tmp, problem = -1, None, None
             else:
-                route = f"pydicom ({plan.reason})" if plan is not None else "pydicom"
+                route = f"pydicom ({plan.reason})"
+            if tmp is None:
                 tmp, out = _via_pydicom(fd, dst, compress, verify, threads)
                 size_out = os.fstat(out).st_size
-            problem = copy_problem(out, size_out, encapsulated=compress)
+                problem = copy_problem(out, size_out, encapsulated=compress)
             if problem is not None:
                 raise _Refused(f"the copy would not be well-formed DICOM: {problem}")
             if not _same(before, os.fstat(fd)):

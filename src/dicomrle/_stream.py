@@ -457,9 +457,10 @@ def _element(group: int, element: int, vr: bytes, value: bytes) -> bytes:
     return struct.pack("<HH2sH", group, element, vr, len(value)) + value
 
 
-def file_meta(head: bytes, meta_end: int) -> bytes:
+def file_meta(head: bytes, meta_end: int, syntax: bytes = RLE_LOSSLESS) -> bytes:
     """The File Meta Information of the output: the source's elements, with
-    the RLE Lossless Transfer Syntax UID and a new group length."""
+    the Transfer Syntax UID `syntax` (RLE Lossless unless said, NUL-padded to
+    an even length) and a new group length."""
     out = []
     pos = 132
     while pos < meta_end:  # walked and bounded by dcmwalk_file already
@@ -469,7 +470,7 @@ def file_meta(head: bytes, meta_end: int) -> bytes:
         else:
             end = pos + 8 + struct.unpack_from("<H", head, pos + 6)[0]
         if element == 0x0010:
-            out.append(_element(2, 0x10, b"UI", RLE_LOSSLESS))
+            out.append(_element(2, 0x10, b"UI", syntax))
         elif element != 0x0000:
             out.append(head[pos:end])
         pos = end

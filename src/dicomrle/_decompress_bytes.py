@@ -1,0 +1,338 @@
+"""Decompress an RLE Lossless file from its bytes, without pydicom: the
+byte route in the other direction.
+
+The C walker finds the encapsulated Pixel Data; its items are read from
+their 8-byte headers (every length bounded by the file), one fragment per
+frame (or any number for a single frame), the Basic Offset Table checked
+against them. The output is Explicit VR Little Endian: new File Meta
+Information, the dataset's bytes up to the Pixel Data as they are (Planar
+Configuration set to 0 for colour: the decoded frames are interleaved),
+native Pixel Data of OB (8 bits) or OW, then the elements after it. Frames
+are read and decoded in bounded batches, on threads without the GIL,
+straight into a buffer written at its place in the output: memory stays
+bounded whatever the file's size.
+
+``plan`` returns a ``Fallback`` with its reason for anything else (single
+bit, Extended Offset Table, group lengths, more fragments than frames,
+anything malformed); the file then takes the pydicom route. What it
+accepts, the Pixel Data is byte for byte what ``dicomrle.decompress``
+gives.
+"""
+
+from __future__ import annotations
+
+import struct
+import threading
+from collections import namedtuple
+
+from dicomrle import _rle, _walk
+from dicomrle._batch import run_all
+from dicomrle._stream import (
+    FIRST_READ,
+    HEADER_LIMIT,
+    SUBSAMPLED,
+    Cancelled,
+    Fallback,
+    _read,
+    _read_into,
+    _text,
+    _us,
+    _write_parts,
+    file_meta,
+)
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from dicomrle._files import Cancel
+
+RLE_LOSSLESS = b"1.2.840.10008.1.2.5"
+EXPLICIT_LITTLE = b"1.2.840.10008.1.2.1\0"
+ITEM = struct.Struct("<HHI")
+# A batch of frames: at most this many bytes of fragments read, and of
+# frames decoded, at once (one frame at least).
+BATCH_IN = 32 << 20
+BATCH_OUT = 64 << 20
+MAX_VALUE = 0xFFFFFFFE  # the largest even defined length
+
+
+class Invalid:
+    """The file is RLE Lossless but its frames cannot be told apart: its
+    frame count or offset table disagrees with its fragments. No route
+    takes it."""
+
+    __slots__ = ("reason",)
+
+    def __init__(self, reason: str) -> None:
+        self.reason = reason
+
+
+class Plan(
+    namedtuple(
+        "Plan",
+        [
+            "size",
+            "head",  # the file up to the Pixel Data element's header
+            "tail",  # the elements after the Pixel Data
+            "meta_end",
+            "planar_offset",  # where to write 0 in Planar Configuration, or None
+            "rows",
+            "columns",
+            "samples",
+            "bits_allocated",
+            # Each frame's fragments: (offset in the file, length) pairs.
+            "frames",
+            # Where the value of the (7FE0,0000) group length is, or None.
+            "group_length_at",
+        ],
+    )
+):
+    """What the byte route needs to decompress one file."""
+
+    __slots__ = ()
+
+    @property
+    def frame_length(self) -> int:
+        return self.rows * self.columns * self.samples * self.bits_allocated // 8
+
+
+def plan(fd: int, size: int) -> Plan | Fallback | Invalid:
+    """Walk the RLE Lossless file open as `fd`, of `size` bytes; return a
+    Plan if the byte route can decompress it, else a Fallback saying why
+    not."""
+    available = min(size, FIRST_READ)
+    head = _read(fd, available, 0)
+    while True:
+        status, info = _walk.walk_file(head, size, rle=True)
+        if status != _walk.NEED_MORE:
+            break
+        available = min(size, max(info["need"], 2 * available))
+        if available > HEADER_LIMIT:
+            return Fallback("more than 64 MiB of elements before the Pixel Data")
+        head = _read(fd, available, 0)
+    if status != _walk.ENCAPSULATED:
+        return Fallback(_walk.message(status))
+    if _text(head, info.get("TransferSyntaxUID")) != RLE_LOSSLESS:
+        return Fallback("the transfer syntax is not RLE Lossless")
+    for name in ("ExtendedOffsetTable", "ExtendedOffsetTableLengths"):
+        if name in info:
+            return Fallback(f"the file has {name}")
+    group_length = info.get("PixelDataGroupLength")
+    if group_length is not None and (group_length[2], group_length[3]) != (4, "UL"):
+        return Fallback("(7FE0,0000) is not a single UL value")
+    try:
+        rows = _us(head, info.get("Rows"))
+        columns = _us(head, info.get("Columns"))
+        bits = _us(head, info.get("BitsAllocated"))
+        samples = _us(head, info.get("SamplesPerPixel"))
+        planar = _us(head, info.get("PlanarConfiguration"))
+    except ValueError:
+        return Fallback("an Image Pixel element is not a single US value")
+    if not rows or not columns or bits not in (8, 16, 32, 64) or not samples:
+        return Fallback("Rows, Columns, Bits Allocated or Samples per Pixel")
+    if not 1 <= samples * bits // 8 <= 15:
+        return Fallback(f"Bits Allocated {bits} with {samples} samples per pixel")
+    if _text(head, info.get("PhotometricInterpretation")) in SUBSAMPLED:
+        return Fallback("subsampled YBR")
+    planar_offset = None
+    if samples > 1:
+        if planar not in (0, 1):
+            return Fallback("colour without a Planar Configuration of 0 or 1")
+        if planar == 1:
+            planar_offset = info["PlanarConfiguration"][1]
+    number = _text(head, info.get("NumberOfFrames")) or b"1"
+    if not number.isdigit() or int(number) < 1:
+        return Fallback(f"Number of Frames is {number!r}")
+    count = int(number)
+    total = rows * columns * samples * bits // 8 * count
+    if total + total % 2 > MAX_VALUE:
+        return Fallback("the decoded Pixel Data would not fit a defined length")
+    items = _items(fd, head, size, info["PixelData"][1], count)
+    if isinstance(items, (Fallback, Invalid)):
+        return items
+    fragments, after = items
+    if count == 1:
+        frames = [fragments]
+    else:
+        frames = [[fragment] for fragment in fragments]
+    if size - after > HEADER_LIMIT:
+        return Fallback("more than 64 MiB of elements after the Pixel Data")
+    tail = _read(fd, size - after, after) if size > after else b""
+    status, _ = _walk.walk_tail(tail)
+    if status != _walk.OK:
+        return Fallback(f"after the Pixel Data: {_walk.message(status)}")
+    if group_length is not None and tail[:2] == b"\xe0\x7f":
+        return Fallback("elements of group 7FE0 after the Pixel Data")
+    return Plan(
+        size=size,
+        head=head[: info["PixelData"][0]],
+        tail=tail,
+        meta_end=info["meta_end"],
+        planar_offset=planar_offset,
+        rows=rows,
+        columns=columns,
+        samples=samples,
+        bits_allocated=bits,
+        frames=frames,
+        group_length_at=None if group_length is None else group_length[1],
+    )
+
+
+def _items(
+    fd: int, head: bytes, size: int, position: int, count: int
+) -> tuple[list[tuple[int, int]], int] | Fallback | Invalid:
+    """The fragments of the encapsulated value at `position`, one a frame
+    (any number for a single frame), and where the elements after its
+    Sequence Delimitation Item start. A Basic Offset Table must be empty
+    or point at them; several fragments a frame, which only such a table
+    can tell apart, are left to the pydicom route."""
+
+    def header(at: int) -> tuple[int, int]:
+        data = head[at : at + 8] if at + 8 <= len(head) else _read(fd, 8, at)
+        group, element, length = ITEM.unpack(data)
+        return group << 16 | element, length
+
+    starts: list[int] = []  # of the item headers: the table's first
+    lengths: list[int] = []
+    while True:
+        if size - position < 8:
+            return Fallback("the Pixel Data has no Sequence Delimitation Item")
+        tag, length = header(position)
+        if tag == 0xFFFEE0DD:
+            if length:
+                return Fallback("a Sequence Delimitation Item with a length")
+            position += 8
+            break
+        if tag != 0xFFFEE000 or length == 0xFFFFFFFF or length > size - position - 8:
+            return Fallback(f"a malformed item in the Pixel Data (at byte {position})")
+        if len(starts) > max(count, 4096) + 1:
+            return Fallback(f"more than {max(count, 4096)} fragments")
+        starts.append(position)
+        lengths.append(length)
+        position += 8 + length
+    fragments = [(at + 8, n) for at, n in zip(starts[1:], lengths[1:], strict=True)]
+    if not fragments:
+        return Invalid("the Pixel Data holds no fragment")
+    table_length = lengths[0]
+    if table_length not in (0, 4 * count):
+        return Invalid(
+            f"a Basic Offset Table of {table_length} bytes for {count} frames"
+        )
+    offsets = [at - starts[1] for at in starts[1:]]
+    if table_length:
+        table = list(
+            struct.unpack(f"<{count}L", _read(fd, table_length, starts[0] + 8))
+        )
+        if count == 1 or table == offsets:
+            return fragments, position
+        if len(fragments) > count and set(table) <= set(offsets) and table[0] == 0:
+            if table == sorted(table):
+                return Fallback("several fragments a frame")
+        return Invalid("the Basic Offset Table does not point at the fragments")
+    if count > 1 and len(fragments) != count:
+        return Invalid(
+            f"Number of Frames is {count}, but the Pixel Data holds "
+            f"{len(fragments)} fragments and no offset table"
+        )
+    return fragments, position
+
+
+# Each thread keeps its buffers for the next file, up to this size.
+KEPT_BUFFER = 16 << 20
+_kept = threading.local()
+
+
+def _buffer(name: str, size: int) -> bytearray:
+    buffer: bytearray | None = getattr(_kept, name, None)
+    if buffer is None or len(buffer) < size:
+        buffer = bytearray(size)
+        setattr(_kept, name, buffer if size <= KEPT_BUFFER else None)
+    return buffer
+
+
+def _header(p: Plan) -> bytes:
+    """Everything before the first decoded byte."""
+    dataset = bytearray(p.head[p.meta_end :])
+    if p.planar_offset is not None:
+        struct.pack_into("<H", dataset, p.planar_offset - p.meta_end, 0)
+    total = p.frame_length * len(p.frames)
+    if p.group_length_at is not None:
+        # Its group: the Pixel Data alone, now native (elements of group 7FE0
+        # before it were refused, or are the Extended Offset Table, refused).
+        at = p.group_length_at - p.meta_end
+        struct.pack_into("<L", dataset, at, 12 + total + total % 2)
+    vr = b"OB" if p.bits_allocated <= 8 else b"OW"
+    return b"".join(
+        (
+            p.head[:132],
+            file_meta(p.head, p.meta_end, EXPLICIT_LITTLE),
+            dataset,
+            struct.pack("<HH2sHI", 0x7FE0, 0x0010, vr, 0, total + total % 2),
+        )
+    )
+
+
+def write(
+    p: Plan, src: int, dst: int, *, threads: int = 1, cancel: Cancel | None = None
+) -> int:
+    """Write the Explicit VR Little Endian file of plan `p` from `src` to
+    `dst` (two open file descriptors); return its size. Raises ValueError
+    for a frame that does not decode, Cancelled when `cancel` is set."""
+    length = p.frame_length
+    header = _header(p)
+    position = _write_parts(dst, [header], 0)
+    first = 0
+    while first < len(p.frames):
+        if cancel is not None and cancel.is_set():
+            raise Cancelled("cancelled")
+        # The frames of this batch, and the span of the file their items take.
+        last, start = first, p.frames[first][0][0]
+        end = start
+        while last < len(p.frames) and (last == first or (
+            p.frames[last][-1][0] + p.frames[last][-1][1] - start <= BATCH_IN
+            and (last + 1 - first) * length <= BATCH_OUT
+        )):  # fmt: skip
+            end = p.frames[last][-1][0] + p.frames[last][-1][1]
+            last += 1
+        source = memoryview(_buffer("source", end - start))[: end - start]
+        _read_into(src, source, start)
+        out = memoryview(_buffer("frames", (last - first) * length))
+        out = out[: (last - first) * length]
+
+        _decode_batch(p, source, start, out, range(first, last), threads)
+        position += _write_parts(dst, [out], position)
+        first = last
+    pad = b"\0" * ((length * len(p.frames)) % 2)
+    return position + _write_parts(dst, [pad, p.tail], position)
+
+
+def _decode_batch(
+    p: Plan,
+    source: memoryview,
+    start: int,
+    out: memoryview,
+    frames: range,
+    threads: int,
+) -> None:
+    """Decode `frames` of `p`, whose items `source` holds from file offset
+    `start` on, one after the other into `out`, on `threads` threads."""
+    length = p.frame_length
+
+    def decode(j: int) -> None:
+        k = frames[j]
+        pieces = [source[at - start : at - start + n] for at, n in p.frames[k]]
+        frame = pieces[0] if len(pieces) == 1 else b"".join(pieces)
+        try:
+            _rle.decode_into(
+                frame,
+                out[j * length : (j + 1) * length],
+                rows=p.rows,
+                columns=p.columns,
+                samples_per_pixel=p.samples,
+                bytes_allocated=p.bits_allocated // 8,
+                big_endian=False,
+                planar=False,
+            )
+        except ValueError as exc:
+            raise ValueError(f"frame {k}: {exc}") from None
+
+    run_all(decode, len(frames), min(threads, len(frames)))
