@@ -271,6 +271,31 @@ def _header(p: Plan) -> bytes:
     )
 
 
+def _batches(p: Plan) -> list[tuple[int, int, int, int]]:
+    """The frames in batches: (first, last + 1, start, end), the items of
+    frames first .. last in bytes start .. end of the file, at most
+    BATCH_IN of them and BATCH_OUT of frames decoded (one frame at least)."""
+    length = p.frame_length
+    out = []
+    first = 0
+    while first < len(p.frames):
+        start = p.frames[first][0][0]
+        last, end = first, start
+        while last < len(p.frames):
+            fragment = p.frames[last][-1]
+            stop = fragment[0] + fragment[1]
+            too_much = (
+                stop - start > BATCH_IN or (last + 1 - first) * length > BATCH_OUT
+            )
+            if last > first and too_much:
+                break
+            end = stop
+            last += 1
+        out.append((first, last, start, end))
+        first = last
+    return out
+
+
 def write(
     p: Plan, src: int, dst: int, *, threads: int = 1, cancel: Cancel | None = None
 ) -> int:
@@ -280,27 +305,46 @@ def write(
     length = p.frame_length
     header = _header(p)
     position = _write_parts(dst, [header], 0)
-    first = 0
-    while first < len(p.frames):
-        if cancel is not None and cancel.is_set():
-            raise Cancelled("cancelled")
-        # The frames of this batch, and the span of the file their items take.
-        last, start = first, p.frames[first][0][0]
-        end = start
-        while last < len(p.frames) and (last == first or (
-            p.frames[last][-1][0] + p.frames[last][-1][1] - start <= BATCH_IN
-            and (last + 1 - first) * length <= BATCH_OUT
-        )):  # fmt: skip
-            end = p.frames[last][-1][0] + p.frames[last][-1][1]
-            last += 1
-        source = memoryview(_buffer("source", end - start))[: end - start]
-        _read_into(src, source, start)
-        out = memoryview(_buffer("frames", (last - first) * length))
-        out = out[: (last - first) * length]
+    batches = _batches(p)
+    # One buffer for the items, two for the frames: a batch is written by a
+    # thread while the next is decoded.
+    source = memoryview(_buffer("source", max(e - s for _, _, s, e in batches)))
+    most = max(b - a for a, b, _, _ in batches) * length
+    frames = [memoryview(_buffer(name, most)) for name in ("frames", "frames2")]
+    writing: list[threading.Thread] = [threading.Thread()] * 2
+    failed: list[BaseException] = []
 
-        _decode_batch(p, source, start, out, range(first, last), threads)
-        position += _write_parts(dst, [out], position)
-        first = last
+    def write_out(out: memoryview, at: int) -> None:
+        try:
+            _write_parts(dst, [out], at)
+        except BaseException as exc:  # noqa: BLE001 - raised below
+            failed.append(exc)
+
+    try:
+        for k, (first, last, start, end) in enumerate(batches):
+            if cancel is not None and cancel.is_set():
+                raise Cancelled("cancelled")
+            _read_into(src, source[: end - start], start)
+            if writing[k % 2].ident is not None:
+                writing[k % 2].join()  # its buffer is free again
+            if failed:
+                raise failed[0]
+            out = frames[k % 2][: (last - first) * length]
+            _decode_batch(p, source, start, out, range(first, last), threads)
+            if len(batches) == 1:
+                write_out(out, position)
+            else:
+                writing[k % 2] = threading.Thread(
+                    target=write_out, args=(out, position)
+                )
+                writing[k % 2].start()
+            position += len(out)
+    finally:
+        for thread in writing:
+            if thread.ident is not None:
+                thread.join()
+    if failed:
+        raise failed[0]
     pad = b"\0" * ((length * len(p.frames)) % 2)
     return position + _write_parts(dst, [pad, p.tail], position)
 
