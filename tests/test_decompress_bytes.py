@@ -215,3 +215,61 @@ def test_colour_planar_one_sources(tmp_path):
     assert ds.PlanarConfiguration == 0
     source = read(find("color-pl.dcm"))
     assert np.array_equal(ds.pixel_array, source.pixel_array)
+
+
+DECOMPRESS_SCRIPT = """
+import sys, dicomrle
+r = dicomrle.decompress_file(sys.argv[1], sys.argv[2], threads=2)
+assert r.status == "written", r
+with open("/proc/self/status") as f:
+    hwm = next(int(line.split()[1]) for line in f if line.startswith("VmHWM:"))
+print(r.route, hwm * 1024, "pydicom" in sys.modules, "numpy" in sys.modules)
+"""
+LIMIT = 256 << 20
+
+
+def test_a_4_gib_file_under_a_memory_limit(tmp_path):
+    """The largest native Pixel Data there can be (8191 frames of 512 x 512
+    x 16 bits, 4 GiB), decompressed from its RLE copy in a child process
+    held by a cgroup to 256 MiB of memory, page cache included: the byte
+    route, neither pydicom nor NumPy imported, the cgroup under its limit,
+    and the frames where they belong."""
+    import contextlib
+    import shutil
+    import sys
+
+    import memlimit
+    from decoders import require
+    from test_stream import sparse_multiframe
+
+    if shutil.disk_usage(tmp_path).free < 5 << 30:
+        pytest.skip("the disk lacks 5 GiB of room")
+    src, rle, out = tmp_path / "big.dcm", tmp_path / "big-rle.dcm", tmp_path / "out.dcm"
+    frames = 0xFFFFFFFE // (512 * 512 * 2)
+    offset, frame = sparse_multiframe(src, frames)
+    assert dicomrle.compress_file(src, rle, threads=2).status == "written"
+    src.unlink()
+    stack = contextlib.ExitStack()
+    try:
+        limited = stack.enter_context(memlimit.memory_cgroup(LIMIT))
+    except memlimit.Unavailable as error:
+        require(False, f"a memory cgroup ({error})")
+    with stack:
+        result = limited.run(
+            [sys.executable, "-c", DECOMPRESS_SCRIPT, str(rle), str(out)],
+            capture_output=True,
+            text=True,
+            check=False,
+        )
+        peak = limited.peak()
+    assert result.returncode == 0, result.stderr
+    route, hwm, pydicom_in, numpy_in = result.stdout.split()
+    assert (route, pydicom_in, numpy_in) == ("bytes", "False", "False")
+    assert int(hwm) < LIMIT and peak <= LIMIT
+    assert out.stat().st_size == offset + frames * len(frame)
+    with open(out, "rb") as f:
+        size = os.fstat(f.fileno()).st_size
+        pixels = size - frames * len(frame)
+        for k in (0, 1, frames // 2, frames - 2, frames - 1):
+            got = os.pread(f.fileno(), len(frame), pixels + k * len(frame))
+            assert got == (frame if k in (0, frames - 1) else bytes(len(frame))), k
