@@ -28,17 +28,16 @@ from collections import namedtuple
 from dicomrle import _rle, _walk
 from dicomrle._batch import run_all
 from dicomrle._stream import (
-    FIRST_READ,
-    HEADER_LIMIT,
-    SUBSAMPLED,
     Cancelled,
     Fallback,
     _read,
     _read_into,
     _text,
-    _us,
     _write_parts,
     file_meta,
+    image_pixel,
+    read_head,
+    read_tail,
 )
 
 TYPE_CHECKING = False
@@ -99,16 +98,10 @@ def plan(fd: int, size: int) -> Plan | Fallback | Invalid:
     """Walk the RLE Lossless file open as `fd`, of `size` bytes; return a
     Plan if the byte route can decompress it, else a Fallback saying why
     not."""
-    available = min(size, FIRST_READ)
-    head = _read(fd, available, 0)
-    while True:
-        status, info = _walk.walk_file(head, size, rle=True)
-        if status != _walk.NEED_MORE:
-            break
-        available = min(size, max(info["need"], 2 * available))
-        if available > HEADER_LIMIT:
-            return Fallback("more than 64 MiB of elements before the Pixel Data")
-        head = _read(fd, available, 0)
+    read = read_head(fd, size, rle=True)
+    if isinstance(read, Fallback):
+        return read
+    head, status, info = read
     if status != _walk.ENCAPSULATED:
         return Fallback(_walk.message(status))
     if _text(head, info.get("TransferSyntaxUID")) != RLE_LOSSLESS:
@@ -119,30 +112,10 @@ def plan(fd: int, size: int) -> Plan | Fallback | Invalid:
     group_length = info.get("PixelDataGroupLength")
     if group_length is not None and (group_length[2], group_length[3]) != (4, "UL"):
         return Fallback("(7FE0,0000) is not a single UL value")
-    try:
-        rows = _us(head, info.get("Rows"))
-        columns = _us(head, info.get("Columns"))
-        bits = _us(head, info.get("BitsAllocated"))
-        samples = _us(head, info.get("SamplesPerPixel"))
-        planar = _us(head, info.get("PlanarConfiguration"))
-    except ValueError:
-        return Fallback("an Image Pixel element is not a single US value")
-    if not rows or not columns or bits not in (8, 16, 32, 64) or not samples:
-        return Fallback("Rows, Columns, Bits Allocated or Samples per Pixel")
-    if not 1 <= samples * bits // 8 <= 15:
-        return Fallback(f"Bits Allocated {bits} with {samples} samples per pixel")
-    if _text(head, info.get("PhotometricInterpretation")) in SUBSAMPLED:
-        return Fallback("subsampled YBR")
-    planar_offset = None
-    if samples > 1:
-        if planar not in (0, 1):
-            return Fallback("colour without a Planar Configuration of 0 or 1")
-        if planar == 1:
-            planar_offset = info["PlanarConfiguration"][1]
-    number = _text(head, info.get("NumberOfFrames")) or b"1"
-    if not number.isdigit() or int(number) < 1:
-        return Fallback(f"Number of Frames is {number!r}")
-    count = int(number)
+    image = image_pixel(head, info)
+    if isinstance(image, Fallback):
+        return image
+    rows, columns, samples, bits, _, planar_offset, count = image
     total = rows * columns * samples * bits // 8 * count
     if total + total % 2 > MAX_VALUE:
         return Fallback("the decoded Pixel Data would not fit a defined length")
@@ -154,12 +127,9 @@ def plan(fd: int, size: int) -> Plan | Fallback | Invalid:
         frames = [fragments]
     else:
         frames = [[fragment] for fragment in fragments]
-    if size - after > HEADER_LIMIT:
-        return Fallback("more than 64 MiB of elements after the Pixel Data")
-    tail = _read(fd, size - after, after) if size > after else b""
-    status, _ = _walk.walk_tail(tail)
-    if status != _walk.OK:
-        return Fallback(f"after the Pixel Data: {_walk.message(status)}")
+    tail = read_tail(fd, size, after)
+    if isinstance(tail, Fallback):
+        return tail
     if group_length is not None and tail[:2] == b"\xe0\x7f":
         return Fallback("elements of group 7FE0 after the Pixel Data")
     return Plan(

@@ -157,51 +157,56 @@ def _text(data: bytes, value: tuple[int, int, int, str] | None) -> bytes:
     return data[offset : offset + length].strip(b" \0")
 
 
-def plan(fd: int, size: int) -> Plan | Fallback:
-    """Walk the file open as `fd`, of `size` bytes; return a Plan if the byte
-    route can write it, else a Fallback saying why not."""
+class ImagePixel(
+    namedtuple(
+        "ImagePixel",
+        [
+            "rows",
+            "columns",
+            "samples",
+            "bits_allocated",
+            "planar",  # 0 or 1
+            "planar_offset",  # of a Planar Configuration of 1, or None
+            "frames",
+        ],
+    )
+):
+    """The Image Pixel values the byte routes need, from the walker's."""
+
+    __slots__ = ()
+
+
+def read_head(
+    fd: int, size: int, *, rle: bool = False
+) -> tuple[bytes, int, dict] | Fallback:
+    """The first bytes of the file open as `fd`, as many as the walker needs
+    to reach the Pixel Data, its status and what it found."""
     available = min(size, FIRST_READ)
     head = _read(fd, available, 0)
     while True:
-        status, info = _walk.walk_file(head, size)
+        status, info = _walk.walk_file(head, size, rle=rle)
         if status != _walk.NEED_MORE:
-            break
+            return head, status, info
         available = min(size, max(info["need"], 2 * available))
         if available > HEADER_LIMIT:
             return Fallback("more than 64 MiB of elements before the Pixel Data")
         head = _read(fd, available, 0)
-    source = head
-    if status == _walk.SYNTAX and _text(head, info["TransferSyntaxUID"]) == IMPLICIT:
-        parts = _implicit_parts(fd, size, head, info)
-        if isinstance(parts, Fallback):
-            return parts
-        head, info, tail = parts
-    elif status != _walk.OK:
-        return Fallback(_walk.message(status))
-    else:
-        tail_length = size - info["after_pixel"]
-        if tail_length > HEADER_LIMIT:
-            return Fallback("more than 64 MiB of elements after the Pixel Data")
-        tail = _read(fd, tail_length, info["after_pixel"]) if tail_length else b""
-        status, _ = _walk.walk_tail(tail)
-        if status != _walk.OK:
-            return Fallback(f"after the Pixel Data: {_walk.message(status)}")
-    for name in (
-        "FileMetaInformationVersion",
-        "MediaStorageSOPClassUID",
-        "MediaStorageSOPInstanceUID",
-        "ImplementationClassUID",
-    ):
-        if name not in info or info[name][2] == 0:
-            return Fallback(f"the File Meta Information lacks {name}")
-    for name in (
-        "ExtendedOffsetTable",
-        "ExtendedOffsetTableLengths",
-        "FloatPixelData",
-        "DoubleFloatPixelData",
-    ):
-        if name in info:
-            return Fallback(f"the file has {name}")
+
+
+def read_tail(fd: int, size: int, after: int) -> bytes | Fallback:
+    """The elements after the Pixel Data, from `after` on, walked."""
+    if size - after > HEADER_LIMIT:
+        return Fallback("more than 64 MiB of elements after the Pixel Data")
+    tail = _read(fd, size - after, after) if size > after else b""
+    status, _ = _walk.walk_tail(tail)
+    if status != _walk.OK:
+        return Fallback(f"after the Pixel Data: {_walk.message(status)}")
+    return tail
+
+
+def image_pixel(head: bytes, info: dict) -> ImagePixel | Fallback:
+    """The Image Pixel values of the walked `head`, if the byte routes take
+    them."""
     try:
         rows = _us(head, info.get("Rows"))
         columns = _us(head, info.get("Columns"))
@@ -229,6 +234,50 @@ def plan(fd: int, size: int) -> Plan | Fallback:
     frames = int(number) if number else 1
     if frames < 1:
         return Fallback("Number of Frames is 0")
+    planar = planar if samples > 1 and planar else 0
+    return ImagePixel(rows, columns, samples, bits, planar, planar_offset, frames)
+
+
+def plan(fd: int, size: int) -> Plan | Fallback:
+    """Walk the file open as `fd`, of `size` bytes; return a Plan if the byte
+    route can write it, else a Fallback saying why not."""
+    read = read_head(fd, size)
+    if isinstance(read, Fallback):
+        return read
+    head, status, info = read
+    source = head
+    if status == _walk.SYNTAX and _text(head, info["TransferSyntaxUID"]) == IMPLICIT:
+        parts = _implicit_parts(fd, size, head, info)
+        if isinstance(parts, Fallback):
+            return parts
+        head, info, tail = parts
+    elif status != _walk.OK:
+        return Fallback(_walk.message(status))
+    else:
+        walked = read_tail(fd, size, info["after_pixel"])
+        if isinstance(walked, Fallback):
+            return walked
+        tail = walked
+    for name in (
+        "FileMetaInformationVersion",
+        "MediaStorageSOPClassUID",
+        "MediaStorageSOPInstanceUID",
+        "ImplementationClassUID",
+    ):
+        if name not in info or info[name][2] == 0:
+            return Fallback(f"the File Meta Information lacks {name}")
+    for name in (
+        "ExtendedOffsetTable",
+        "ExtendedOffsetTableLengths",
+        "FloatPixelData",
+        "DoubleFloatPixelData",
+    ):
+        if name in info:
+            return Fallback(f"the file has {name}")
+    image = image_pixel(head, info)
+    if isinstance(image, Fallback):
+        return image
+    rows, columns, samples, bits, planar, planar_offset, frames = image
     pixel_header, pixel_offset, pixel_length, _ = info["PixelData"]
     needed = rows * columns * samples * bits // 8 * frames
     if pixel_length < needed:
@@ -258,7 +307,7 @@ def plan(fd: int, size: int) -> Plan | Fallback:
         meta_end=info["meta_end"],
         pixel_header=len(dataset),
         pixel_offset=pixel_offset,
-        planar=planar if samples > 1 and planar else 0,
+        planar=planar,
         planar_offset=planar_offset,
         rows=rows,
         columns=columns,
