@@ -22,12 +22,14 @@ from dicomrle._stream import Cancelled
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
-    import multiprocessing.synchronize
-    import threading
     from collections.abc import Iterable, Iterator
+    from typing import Protocol
 
-    # Anything with is_set(): a thread's or a worker process's event.
-    Cancel = threading.Event | multiprocessing.synchronize.Event
+    class Cancel(Protocol):
+        """Anything with is_set(): a thread's or a worker process's event."""
+
+        def is_set(self) -> bool: ...
+
 
 O_CLOEXEC = getattr(os, "O_CLOEXEC", 0)
 O_DIRECTORY = getattr(os, "O_DIRECTORY", 0)
