@@ -301,3 +301,22 @@ def test_fsync_from_the_command(tmp_path):
     assert cli.main(["compress", str(find("CT_small.dcm")), "-o", str(out), "--fsync"]) == 0
     assert (out / "CT_small.dcm").exists()
     assert _files.FileResult("a", "b", "written") == _files.FileResult("a", "b", "written")
+
+
+def test_an_interrupt_just_after_the_temporary_file_is_made(tmp_path, monkeypatch):
+    """KeyboardInterrupt the moment the temporary file exists, before its
+    name reaches the caller: it is removed all the same."""
+    real = os.open
+
+    def interrupted_open(path, flags, *args):
+        fd = real(path, flags, *args)
+        if str(path).endswith(".part"):
+            os.close(fd)
+            raise KeyboardInterrupt
+        return fd
+
+    monkeypatch.setattr(os, "open", interrupted_open)
+    for name in ("CT_small.dcm", "MR_small_bigendian.dcm"):  # both routes
+        with pytest.raises(KeyboardInterrupt):
+            dicomrle.compress_file(find(name), tmp_path / "out" / name)
+        assert list((tmp_path / "out").iterdir()) == []

@@ -93,20 +93,23 @@ class _Refused(Exception):
 _numbers = itertools.count()
 
 
-def _create_temporary(dst: str) -> tuple[str, int]:
+def _create_temporary(dst: str, made: list[str]) -> tuple[str, int]:
     """Create a new empty file beside `dst` (and its folder if need be);
-    return its path and a descriptor open for reading and writing."""
+    return its path and a descriptor open for reading and writing. Its
+    name goes into `made` before it is created, so that an interrupt
+    landing at any point leaves the caller a name to remove."""
     flags = os.O_RDWR | os.O_CREAT | os.O_EXCL | O_CLOEXEC
     folder, name = os.path.split(dst)
     while True:
         tmp = os.path.join(folder, f".{name}.{os.getpid()}-{next(_numbers)}.part")
+        made.append(tmp)
         try:
             return tmp, os.open(tmp, flags, 0o666)
         except FileNotFoundError:
             os.makedirs(folder or ".", exist_ok=True)
             return tmp, os.open(tmp, flags, 0o666)
         except FileExistsError:
-            continue  # left by an earlier process of the same number
+            made.remove(tmp)  # left by an earlier process of the same number
 
 
 def _sync_folder(path: str) -> None:
@@ -145,6 +148,7 @@ def convert_file(
     route = ""
     size_in = size_out = 0
     tmp: str | None = None
+    made: list[str] = []  # temporary files to remove unless renamed
     out = -1
 
     def result(status: str, reason: str = "", **more: object) -> FileResult:
@@ -180,7 +184,7 @@ def convert_file(
             problem = None
             if not isinstance(plan, _stream.Fallback):
                 route = "bytes"
-                tmp, out = _create_temporary(dst)
+                tmp, out = _create_temporary(dst, made)
                 if isinstance(plan, _stream.Plan):
                     _stream.write(plan, fd, out, threads=threads, cancel=cancel)
                 else:
@@ -196,12 +200,11 @@ def convert_file(
                     # icon inside, say): the pydicom route decodes more.
                     route = f"pydicom (the byte route's copy: {problem})"
                     os.close(out)
-                    os.unlink(tmp)
                     out, tmp, problem = -1, None, None
             else:
                 route = f"pydicom ({plan.reason})"
             if tmp is None:
-                tmp, out = _via_pydicom(fd, dst, compress, verify, threads)
+                tmp, out = _via_pydicom(fd, dst, compress, verify, threads, made)
                 size_out = os.fstat(out).st_size
                 problem = copy_problem(out, size_out, encapsulated=compress)
             if problem is not None:
@@ -215,7 +218,7 @@ def convert_file(
         os.close(out)
         out = -1
         os.replace(tmp, dst)
-        tmp = None
+        made.remove(tmp)
         if fsync:
             _sync_folder(dst)
         return result(WRITTEN)
@@ -242,18 +245,19 @@ def convert_file(
     finally:
         if out >= 0:
             os.close(out)
-        if tmp is not None:
+        for name in made:
             try:
-                os.unlink(tmp)
+                os.unlink(name)
             except FileNotFoundError:
                 pass
 
 
 def _via_pydicom(
-    fd: int, dst: str, compress: bool, verify: bool, threads: int
+    fd: int, dst: str, compress: bool, verify: bool, threads: int, made: list[str]
 ) -> tuple[str, int]:
     """The pydicom route: read the file open as `fd`, convert it, write a
-    temporary copy beside `dst`; return it and a descriptor open on it."""
+    temporary copy beside `dst` (its name put in `made`, for the caller to
+    remove); return it and a descriptor open on it."""
     import pydicom
     from pydicom.errors import InvalidDicomError
 
@@ -278,7 +282,7 @@ def _via_pydicom(
             decompress(ds, threads=threads)
     except (NotEncodable, NotDecodable) as exc:
         raise _Skip(str(exc)) from None
-    tmp, out = _create_temporary(dst)
+    tmp, out = _create_temporary(dst, made)
     try:
         with open(out, "wb", closefd=False) as f:
             write_dataset(f, ds)
@@ -291,7 +295,6 @@ def _via_pydicom(
                 raise _Refused(DIFFERENT)
     except BaseException:
         os.close(out)
-        os.unlink(tmp)
         raise
     return tmp, out
 
