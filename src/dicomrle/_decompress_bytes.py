@@ -36,6 +36,7 @@ from dicomrle._stream import (
     _write_parts,
     file_meta,
     image_pixel,
+    kept_buffer,
     read_head,
     read_tail,
 )
@@ -206,19 +207,6 @@ def _items(
     return fragments, position
 
 
-# Each thread keeps its buffers for the next file, up to this size.
-KEPT_BUFFER = 16 << 20
-_kept = threading.local()
-
-
-def _buffer(name: str, size: int) -> bytearray:
-    buffer: bytearray | None = getattr(_kept, name, None)
-    if buffer is None or len(buffer) < size:
-        buffer = bytearray(size)
-        setattr(_kept, name, buffer if size <= KEPT_BUFFER else None)
-    return buffer
-
-
 def _header(p: Plan) -> bytes:
     """Everything before the first decoded byte."""
     dataset = bytearray(p.head[p.meta_end :])
@@ -278,9 +266,9 @@ def write(
     batches = _batches(p)
     # One buffer for the items, two for the frames: a batch is written by a
     # thread while the next is decoded.
-    source = memoryview(_buffer("source", max(e - s for _, _, s, e in batches)))
+    source = memoryview(kept_buffer("source", max(e - s for _, _, s, e in batches)))
     most = max(b - a for a, b, _, _ in batches) * length
-    frames = [memoryview(_buffer(name, most)) for name in ("frames", "frames2")]
+    frames = [memoryview(kept_buffer(name, most)) for name in ("frames", "frames2")]
     writing: list[threading.Thread] = [threading.Thread()] * 2
     failed: list[BaseException] = []
 

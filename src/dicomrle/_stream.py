@@ -577,13 +577,19 @@ KEPT_BUFFER = 16 << 20
 _kept = threading.local()
 
 
-def _read_buffer(size: int) -> bytearray:
-    """A buffer of `size` bytes or more for this thread's reads."""
-    buffer: bytearray | None = getattr(_kept, "buffer", None)
+def kept_buffer(name: str, size: int) -> bytearray:
+    """This thread's buffer `name`, of `size` bytes or more; kept for the
+    next file when it is no larger than KEPT_BUFFER."""
+    buffer: bytearray | None = getattr(_kept, name, None)
     if buffer is None or len(buffer) < size:
         buffer = bytearray(size)
-        _kept.buffer = buffer if size <= KEPT_BUFFER else None
+        setattr(_kept, name, buffer if size <= KEPT_BUFFER else None)
     return buffer
+
+
+def _read_buffer(size: int) -> bytearray:
+    """A buffer of `size` bytes or more for this thread's reads."""
+    return kept_buffer("read", size)
 
 
 def _workspace(p: Plan, capacity: int) -> _rle.Workspace:
