@@ -58,5 +58,5 @@ def wheel(session: nox.Session) -> None:
     (wheel,) = glob.glob(f"{tmp}/dicomrle-*.whl")
     session.install(wheel)
     session.chdir(tmp)
-    session.run("python", "-c", "import dicomrle, dicomrle._rle, dicomrle._encaps; print(dicomrle.__version__)")
+    session.run("python", "-c", "import dicomrle, dicomrle.codec.rle, dicomrle.dicom.encaps; print(dicomrle.__version__)")
     session.run("dicomrle", "compress", "-o", f"{tmp}/out")

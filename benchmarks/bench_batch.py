@@ -49,8 +49,8 @@ from pydicom.dataset import Dataset, FileMetaDataset
 from pydicom.uid import ExplicitVRLittleEndian, RLELossless
 
 import dicomrle
-from dicomrle._batch import usable_cores
-from dicomrle._dataset import write_dataset
+from dicomrle.codec.arrays import usable_cores
+from dicomrle.dicom.compress import write_dataset
 from frames import corpus_dirs
 
 MB = 1e6

@@ -91,7 +91,7 @@ def make_multiframe(path: Path, frames: int) -> int:
     from pydicom.dataset import Dataset, FileMetaDataset
     from pydicom.uid import ExplicitVRLittleEndian, generate_uid
 
-    from dicomrle._dataset import write_dataset
+    from dicomrle.dicom.compress import write_dataset
 
     sources = ct_frames()
     ds = Dataset()

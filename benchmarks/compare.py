@@ -14,7 +14,7 @@ requires; its sizes here add the missing pad bytes back ("GDCM padded").
 The kernel section times the C kernel alone, byte-plane split included, on
 whole 16-bit CT and MR frames: through a ``Workspace`` (the output and
 scratch buffers made once and reused, as ``dicomrle.compress`` does) and
-through ``dicomrle._rle.encode`` (a fresh ``bytes`` object per frame, whose
+through ``dicomrle.codec.rle.encode`` (a fresh ``bytes`` object per frame, whose
 page faults it pays), against imagecodecs' C PackBits encoder on the same
 frames' byte planes (split done beforehand, not counted; a fresh output per
 call).
@@ -197,7 +197,7 @@ def summarize(cases: list[Case], plugins: list[str]) -> dict:
 
 def kernel_bench(repeats: int) -> dict:
     """The C kernel on whole 16-bit CT/MR frames vs imagecodecs' PackBits."""
-    from dicomrle import _rle
+    from dicomrle.codec import rle as _rle
 
     try:
         import imagecodecs
@@ -396,7 +396,7 @@ def main(argv: list[str] | None = None) -> int:
     run_cases(syn, available, repeats, None, notes)
     kernel = kernel_bench(3 if args.quick else 7)
 
-    import dicomrle._rle as _rle  # noqa: F401
+    import dicomrle.codec.rle as _rle  # noqa: F401
 
     result = {
         "command": "python " + " ".join(shlex.quote(a) for a in [sys.argv[0], *sys.argv[1:]]),

@@ -69,7 +69,7 @@ def ct_mr_frames(limit: int | None) -> list[corpus.Image]:
 
 
 def decoders(image: corpus.Image) -> dict[str, Callable[[bytes], object]]:
-    from dicomrle import _rle
+    from dicomrle.codec import rle as _rle
 
     rows, columns = image.rows, image.columns
     kw = dict(
@@ -113,7 +113,7 @@ def best(fn: Callable[[], object]) -> float:
 
 
 def run(repeats: int, limit: int | None, pydicom_frames: int) -> dict:
-    from dicomrle import _rle
+    from dicomrle.codec import rle as _rle
 
     rows = []
     for n, image in enumerate(ct_mr_frames(limit)):
@@ -164,7 +164,7 @@ def summarize(rows: list[dict]) -> dict:
 
 
 def report(result: dict, repeats: int) -> str:
-    from dicomrle import _rle
+    from dicomrle.codec import rle as _rle
 
     totals = result["totals"]
     frames = result["frames"]

@@ -13,7 +13,7 @@ warning, wrong pixels and right pixels are told apart:
 - ``gdcmconv -w`` and DCMTK's ``dcmdrle`` on the file, the output read back
   with pydicom;
 - ``imagecodecs.dicomrle_decode``;
-- dicomrle, when ``dicomrle._rle.decode`` exists.
+- dicomrle, when ``dicomrle.codec.rle.decode`` exists.
 
 The file wrapping a frame: one item of encapsulated Pixel Data, RLE
 Lossless, Secondary Capture, MONOCHROME2 or RGB (Planar Configuration 1),
@@ -101,7 +101,7 @@ def run():
         import imagecodecs
         return bytes(imagecodecs.dicomrle_decode(frame, f"<u{bits // 8}"))
     if name == "dicomrle":
-        from dicomrle import _rle
+        from dicomrle.codec import rle as _rle
         return bytes(_rle.decode(frame, rows=rows, columns=columns,
                                  samples_per_pixel=samples,
                                  bytes_allocated=bits // 8, big_endian=False,
@@ -451,7 +451,7 @@ def available() -> dict[str, str]:
         text = subprocess.run([path, flag], capture_output=True, text=True).stdout
         out[tool] = " ".join(text.split()[:4])
     try:
-        from dicomrle import _rle
+        from dicomrle.codec import rle as _rle
 
         out["dicomrle"] = "dicomrle (source tree)" if hasattr(_rle, "decode") else ""
     except ImportError:

@@ -18,12 +18,12 @@ import functools
 import threading
 import time
 
-from dicomrle._encaps import Encapsulator
+from dicomrle.dicom.encaps import Encapsulator
 
 from bench_batch import frame_stack
-from dicomrle import _rle
-from dicomrle._batch import encode_in_order, frames_per_job
-from dicomrle._frame import workspace
+from dicomrle.codec import rle as _rle
+from dicomrle.codec.arrays import encode_in_order, frames_per_job
+from dicomrle.codec.frame import workspace
 
 FRAMES = 500
 FRAME_BYTES = 512 * 512 * 2

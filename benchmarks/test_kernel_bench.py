@@ -5,7 +5,7 @@
     pytest benchmarks/test_kernel_bench.py --benchmark-compare=0001 \
         --benchmark-compare-fail=median:25%
 
-Each case encodes one whole frame with the C kernel (``dicomrle._rle``,
+Each case encodes one whole frame with the C kernel (``dicomrle.codec.rle``,
 byte-plane split included), by the fast path and by the scalar reference.
 No assertion depends on time.
 """
@@ -21,7 +21,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 import frames as corpus  # noqa: E402
 
 pytest.importorskip("pytest_benchmark")
-from dicomrle import _rle  # noqa: E402
+from dicomrle.codec import rle as _rle  # noqa: E402
 
 WANTED = {
     "693_UNCI.dcm": "CT 512x512 16-bit",

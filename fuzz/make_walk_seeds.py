@@ -79,7 +79,7 @@ def synthetic() -> list[bytes]:
 
 def shrunk(data: bytes) -> bytes | None:
     """`data` with its Pixel Data cut to PIXEL_BYTES, or None."""
-    from dicomrle import _walk
+    from dicomrle.dicom import walk as _walk
 
     status, info = _walk.walk_file(data, len(data))
     if status != _walk.OK:

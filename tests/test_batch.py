@@ -25,7 +25,7 @@ import decoders
 import dicomrle
 from corpus import find
 from decoders import FILE_DECODERS, FRAME_DECODERS
-from dicomrle._dataset import write_dataset
+from dicomrle.dicom.compress import write_dataset
 
 # pydicom warns about an invalid UID in rtdose.dcm and badVR.dcm.
 INVALID_UI = pytest.mark.filterwarnings("ignore:Invalid value for VR UI:UserWarning")
@@ -35,7 +35,7 @@ INVALID_UI = pytest.mark.filterwarnings("ignore:Invalid value for VR UI:UserWarn
 def _frame_per_job(monkeypatch):
     """Jobs of one frame and every thread asked for, as with large images:
     the threaded paths run on the small test images too."""
-    monkeypatch.setattr("dicomrle._batch.JOB_BYTES", 1)
+    monkeypatch.setattr("dicomrle.codec.arrays.JOB_BYTES", 1)
 
 
 def read(name: str) -> Dataset:
@@ -262,7 +262,7 @@ class _Recorder:
 
 
 def test_threads_default_to_usable_cores(monkeypatch):
-    import dicomrle._batch as batch
+    import dicomrle.codec.arrays as batch
 
     monkeypatch.setattr(concurrent.futures, "ThreadPoolExecutor", _Recorder)
     monkeypatch.setattr(batch, "usable_cores", lambda: 3)

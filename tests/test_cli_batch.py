@@ -26,7 +26,7 @@ from pydicom.uid import RLELossless
 import dicomrle
 from corpus import find
 from decoders import console_script
-from dicomrle._dataset import write_dataset
+from dicomrle.dicom.compress import write_dataset
 
 
 def run(*args: object, timeout: float = 120, **kwargs) -> subprocess.CompletedProcess:
@@ -339,7 +339,7 @@ def test_verify_refuses_a_wrong_copy(tmp_path, monkeypatch, capsys):
     and fails the file; without it the wrong copy is written. In process
     (-j 1), so that the encoder can be replaced. A big-endian file: the
     pydicom route, which calls dicomrle.compress."""
-    import dicomrle._dataset as dataset
+    import dicomrle.dicom.compress as dataset
     from dicomrle import cli
 
     real = dataset.compress

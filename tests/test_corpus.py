@@ -13,7 +13,7 @@ from pydicom.encaps import encapsulate
 from pydicom.uid import ExplicitVRLittleEndian, RLELossless
 
 import dicomrle
-from dicomrle._dataset import write_dataset
+from dicomrle.dicom.compress import write_dataset
 from dicomrle.plugin import encode_pixel_data
 
 from corpus import Image, image_id, images

@@ -24,7 +24,7 @@ import pytest
 import dicomrle
 from corpus import find
 from decoders import require_tool
-from dicomrle._dataset import write_dataset
+from dicomrle.dicom.compress import write_dataset
 
 # pydicom warns about an invalid UID in rtdose.dcm and rtdose_expb.dcm.
 pytestmark = pytest.mark.filterwarnings("ignore:Invalid value for VR UI:UserWarning")

@@ -17,7 +17,7 @@ from pydicom.uid import RLELossless
 import dicomrle
 from corpus import _folders, image_id, images
 from decoders import PYDICOM_3, decode_file_dcmtk, require, require_tool
-from dicomrle._dataset import write_dataset
+from dicomrle.dicom.compress import write_dataset
 
 MAKERS = ("dcmcrle", "gdcmconv", "pylibjpeg", "dicomrle")
 

@@ -24,7 +24,7 @@ from hypothesis import strategies as st
 import dicomrle
 from corpus import images
 from decoders import require
-from dicomrle import _rle
+from dicomrle.codec import rle as _rle
 
 ISAS = _rle.decode_isas()
 FAST_ISAS = [isa for isa in ISAS if isa != "scalar"]

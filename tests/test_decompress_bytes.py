@@ -16,7 +16,7 @@ import pytest
 import dicomrle
 from corpus import find, image_id, images
 from decoders import require_tool
-from dicomrle import _decompress_bytes
+from dicomrle.dicom import decompress_bytes as _decompress_bytes
 
 ITEM = b"\xfe\xff\x00\xe0"
 SEQUENCE_END = b"\xfe\xff\xdd\xe0"

@@ -7,7 +7,8 @@ import numpy as np
 import pytest
 from pydicom.uid import ExplicitVRLittleEndian, JPEG2000Lossless, RLELossless
 
-from dicomrle import _rle, encode_frame
+from dicomrle import encode_frame
+from dicomrle.codec import rle as _rle
 from dicomrle.plugin import encode_pixel_data
 
 GOOD = dict(rows=2, columns=3, samples_per_pixel=1, bits_allocated=16)

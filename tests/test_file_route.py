@@ -19,7 +19,10 @@ import pytest
 import dicomrle
 from corpus import find, images
 from decoders import require_tool
-from dicomrle import _file_pool, _files, _stream, cli
+from dicomrle import cli
+from dicomrle.dicom import file_pool as _file_pool
+from dicomrle.dicom import files as _files
+from dicomrle.dicom import stream as _stream
 
 SMALL = ["CT_small.dcm", "MR_small.dcm", "emri_small.dcm", "SC_rgb_small_odd.dcm"]
 

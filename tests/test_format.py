@@ -24,7 +24,8 @@ import numpy as np
 import pytest
 
 import decoders
-from dicomrle import _rle, encode_frame
+from dicomrle import encode_frame
+from dicomrle.codec import rle as _rle
 
 DATA = Path(__file__).parent / "data"
 

@@ -18,7 +18,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import dicomrle
-from dicomrle import _rle
+from dicomrle.codec import rle as _rle
 from test_decode_kernel import frames as frame_layouts
 
 KW = dict(

@@ -18,7 +18,7 @@ from pydicom.data import get_testdata_file
 from pydicom.uid import ExplicitVRLittleEndian
 
 import dicomrle
-from dicomrle import _rle
+from dicomrle.codec import rle as _rle
 from dicomrle.plugin import encode_pixel_data
 
 from decoders import FRAME_DECODERS, PYDICOM_3
@@ -30,7 +30,7 @@ FRAME = dict(rows=16, columns=16, samples_per_pixel=1, bits_allocated=16)
 def _frame_per_job(monkeypatch):
     """Jobs of one frame and every thread asked for, as with large images:
     the threaded paths run on the small test images too."""
-    monkeypatch.setattr("dicomrle._batch.JOB_BYTES", 1)
+    monkeypatch.setattr("dicomrle.codec.arrays.JOB_BYTES", 1)
 
 
 def ct_pixels() -> np.ndarray:

@@ -1,5 +1,5 @@
 """The byte route's rewriting of Implicit VR Little Endian elements
-(src/dicomrle/_implicit.py) on hostile input: truncated and corrupted
+(src/dicomrle/dicom/implicit.py) on hostile input: truncated and corrupted
 copies of real files, deep nesting, and the VR table. The corpus files
 themselves are in test_stream.py."""
 
@@ -16,7 +16,9 @@ import pytest
 
 import dicomrle
 from corpus import find
-from dicomrle import _implicit, _stream, _walk
+from dicomrle.dicom import implicit as _implicit
+from dicomrle.dicom import stream as _stream
+from dicomrle.dicom import walk as _walk
 
 pytestmark = pytest.mark.filterwarnings("ignore::UserWarning")
 

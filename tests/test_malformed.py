@@ -20,7 +20,7 @@ import dicomrle
 import malformed
 from corpus import find
 from decoders import decode_file_dcmtk, require_tool
-from dicomrle import _rle
+from dicomrle.codec import rle as _rle
 
 VARIANTS = malformed.variants()
 ACCEPTED = [v for v in VARIANTS if v.accept]

@@ -25,8 +25,8 @@ import pytest
 import dicomrle
 from corpus import find
 from decoders import FILE_DECODERS, console_script, require_tool
-from dicomrle import _stream
-from dicomrle._dataset import write_dataset
+from dicomrle.dicom import stream as _stream
+from dicomrle.dicom.compress import write_dataset
 
 # pydicom warns about an invalid UID in rtdose.dcm.
 pytestmark = pytest.mark.filterwarnings("ignore:Invalid value for VR UI:UserWarning")

@@ -11,7 +11,8 @@ from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from decoders import FRAME_DECODERS
-from dicomrle import _rle, encode_frame
+from dicomrle import encode_frame
+from dicomrle.codec import rle as _rle
 
 settings.register_profile(
     "dicomrle-properties",

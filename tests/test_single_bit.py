@@ -28,8 +28,8 @@ import dicomrle
 from corpus import find
 from decoders import PYDICOM_3, decode_file_pydicom, require, require_tool
 from dicomrle import plugin
-from dicomrle._dataset import write_dataset
-from dicomrle._files import WRITTEN, compress_file
+from dicomrle.dicom.compress import write_dataset
+from dicomrle.dicom.files import WRITTEN, compress_file
 
 SEGMENTATION = "1.2.840.10008.5.1.4.1.1.66.4"
 
@@ -37,7 +37,7 @@ SEGMENTATION = "1.2.840.10008.5.1.4.1.1.66.4"
 @pytest.fixture(autouse=True)
 def _frame_per_job(monkeypatch):
     """Jobs of one frame: every job starts at its own bit offset."""
-    monkeypatch.setattr("dicomrle._batch.JOB_BYTES", 1)
+    monkeypatch.setattr("dicomrle.codec.arrays.JOB_BYTES", 1)
 
 
 def decode_frame(frame: bytes, rows: int, columns: int) -> np.ndarray:

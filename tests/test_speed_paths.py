@@ -19,7 +19,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from dicomrle import _rle
+from dicomrle.codec import rle as _rle
 from packbits_ref import (
     decode_row,
     gdcm_row,

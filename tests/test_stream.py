@@ -1,4 +1,4 @@
-"""The byte route of compress_file (dicomrle._stream): over the whole corpus
+"""The byte route of compress_file (dicomrle.dicom.stream): over the whole corpus
 its Pixel Data is byte for byte what dicomrle.compress writes and every
 other element has the value of the source, as pydicom reads both; it takes
 the files it should and hands the rest to the pydicom route; a file larger
@@ -29,7 +29,7 @@ import dicomrle
 import memlimit
 from corpus import excluded_paths, find, image_id, images
 from decoders import FILE_DECODERS, GDCM_DECODERS, require, require_tool
-from dicomrle import _stream
+from dicomrle.dicom import stream as _stream
 
 pytestmark = pytest.mark.filterwarnings("ignore::UserWarning")
 
@@ -130,7 +130,7 @@ def test_implicit_vr_takes_the_byte_route(name, tmp_path):
     assert_same_elements(find(name), out)
     # The whole copy is Explicit VR Little Endian, as RLE Lossless requires:
     # our walker, which reads nothing else, gets to its Pixel Data.
-    from dicomrle import _walk
+    from dicomrle.dicom import walk as _walk
 
     data = out.read_bytes()
     status, _ = _walk.walk_file(data, len(data), rle=True)
@@ -206,7 +206,7 @@ def test_extended_offset_table(threads, tmp_path):
 def test_dciodvfy_nothing_new(name, tmp_path):
     """dciodvfy finds no error in the byte route's file that it does not find
     in the pydicom route's or in the source."""
-    from dicomrle._dataset import write_dataset
+    from dicomrle.dicom.compress import write_dataset
     from test_dciodvfy import baseline, dciodvfy
 
     src = find(name)
@@ -252,7 +252,7 @@ def multiframe_header(frames: int, rows: int = 512, columns: int = 512) -> bytes
     import io
 
     buf = io.BytesIO()
-    from dicomrle._dataset import write_dataset
+    from dicomrle.dicom.compress import write_dataset
 
     write_dataset(buf, ds)
     data = bytearray(buf.getvalue()[:-2])
@@ -542,7 +542,7 @@ def test_input_vanished(tmp_path):
 def test_a_leftover_temporary_file_is_neither_used_nor_removed(tmp_path, monkeypatch):
     """A temporary name that exists (left by an earlier process of the same
     number) is passed over, and the file that has it is left as it is."""
-    from dicomrle import _files
+    from dicomrle.dicom import files as _files
 
     monkeypatch.setattr(_files, "_numbers", iter(range(7, 100)))
     out = tmp_path / "deep" / "er" / "out.dcm"

@@ -13,8 +13,9 @@ import pydicom
 import pytest
 
 from corpus import find
-from dicomrle import _files, _stream
-from dicomrle._files import DIFFERENT, compress_file
+from dicomrle.dicom import files as _files
+from dicomrle.dicom import stream as _stream
+from dicomrle.dicom.files import DIFFERENT, compress_file
 
 ITEM = b"\xfe\xff\x00\xe0"
 

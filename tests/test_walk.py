@@ -1,4 +1,4 @@
-"""The C element walker (csrc/dcm_walk.c through dicomrle._walk) against
+"""The C element walker (csrc/dcm_walk.c through dicomrle.dicom.walk) against
 pydicom: on every file of the corpus folders, on truncated copies and on
 byte-corrupted copies it never crashes, and whenever it accepts a file,
 what it reports agrees with what pydicom reads from the same bytes."""
@@ -15,7 +15,7 @@ import pytest
 from pydicom.tag import Tag
 
 from corpus import _folders
-from dicomrle import _walk
+from dicomrle.dicom import walk as _walk
 
 OK = _walk.OK
 STATUS = {name: code for code, name in _walk.STATUS_NAMES.items()}

@@ -12,10 +12,10 @@ import numpy as np
 import pytest
 from pydicom.encaps import encapsulate
 
-from dicomrle import _rle
-from dicomrle._batch import encode_in_order, frames_per_job, useful_threads
-from dicomrle._encaps import Encapsulator
-from dicomrle._frame import encode, workspace
+from dicomrle.codec import rle as _rle
+from dicomrle.codec.arrays import encode_in_order, frames_per_job, useful_threads
+from dicomrle.dicom.encaps import Encapsulator
+from dicomrle.codec.frame import encode, workspace
 
 FRAME = {"rows": 7, "columns": 9, "samples_per_pixel": 3, "bits_allocated": 16}
 
@@ -297,7 +297,7 @@ def test_encode_array_in_jobs_of_many_small_frames(threads, dtype, monkeypatch):
     """Enough small frames that encode_array encodes them many per call."""
     import dicomrle
 
-    monkeypatch.setattr("dicomrle._batch.JOB_BYTES", 4096)
+    monkeypatch.setattr("dicomrle.codec.arrays.JOB_BYTES", 4096)
 
     rng = np.random.default_rng(7)
     arr = rng.integers(0, 4, (203, 9, 11, 3)).astype(dtype)

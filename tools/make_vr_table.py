@@ -1,4 +1,4 @@
-"""Write src/dicomrle/_vr_table.py: the VR of every public data element
+"""Write src/dicomrle/dicom/vr_table.py: the VR of every public data element
 whose VR the data dictionary fixes (PS3.6), as pydicom's copy of the
 dictionary gives it, for the byte route's reading of Implicit VR files.
 

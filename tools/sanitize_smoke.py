@@ -18,7 +18,8 @@ import sys
 
 import numpy as np
 
-from dicomrle import _rle, encode_frame
+from dicomrle import encode_frame
+from dicomrle.codec import rle as _rle
 
 
 def unpack(data: bytes, length: int) -> tuple[bytes, int]:

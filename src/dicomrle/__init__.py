@@ -8,29 +8,29 @@ TYPE_CHECKING = False  # typing takes longer to import than the command to start
 if TYPE_CHECKING:
     from typing import Any
 
-    from dicomrle._batch import encode_array
-    from dicomrle._dataset import NotEncodable, compress
-    from dicomrle._decode import decode_frame, decompress, pixel_array
-    from dicomrle._files import FileResult, compress_file, decompress_file
-    from dicomrle._frame import encode_frame
-    from dicomrle._register import register
+    from dicomrle.codec.arrays import encode_array
+    from dicomrle.codec.frame import encode_frame
+    from dicomrle.dicom.compress import NotEncodable, compress
+    from dicomrle.dicom.decompress import decode_frame, decompress, pixel_array
+    from dicomrle.dicom.files import FileResult, compress_file, decompress_file
+    from dicomrle.plugin import register
 
     __version__: str
 
 # Each public name and its module, imported on first use: the command line
 # needs only the file functions, and starts faster without the rest.
 _HOMES = {
-    "encode_array": "_batch",
-    "NotEncodable": "_dataset",
-    "compress": "_dataset",
-    "decode_frame": "_decode",
-    "decompress": "_decode",
-    "pixel_array": "_decode",
-    "FileResult": "_files",
-    "compress_file": "_files",
-    "decompress_file": "_files",
-    "encode_frame": "_frame",
-    "register": "_register",
+    "encode_array": "codec.arrays",
+    "NotEncodable": "dicom.compress",
+    "compress": "dicom.compress",
+    "decode_frame": "dicom.decompress",
+    "decompress": "dicom.decompress",
+    "pixel_array": "dicom.decompress",
+    "FileResult": "dicom.files",
+    "compress_file": "dicom.files",
+    "decompress_file": "dicom.files",
+    "encode_frame": "codec.frame",
+    "register": "plugin",
 }
 
 

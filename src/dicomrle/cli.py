@@ -12,8 +12,8 @@ import time
 from collections import Counter
 from types import SimpleNamespace
 
-from dicomrle._batch import usable_cores
-from dicomrle._files import (
+from dicomrle.codec.arrays import usable_cores
+from dicomrle.dicom.files import (
     FAILED,
     SKIPPED,
     WRITTEN,
@@ -78,7 +78,7 @@ def _run(
         return
     # Files on `jobs` worker processes: no lock shared per file (README,
     # "Many files on many cores").
-    from dicomrle._file_pool import run_on_processes
+    from dicomrle.dicom.file_pool import run_on_processes
 
     yield from run_on_processes(pairs, jobs, compress, options, cancel)
 

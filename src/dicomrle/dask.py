@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import os
 
-from dicomrle._files import FileResult, compress_file, plan_outputs
+from dicomrle.dicom.files import FileResult, compress_file, plan_outputs
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:

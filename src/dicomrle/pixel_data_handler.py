@@ -30,7 +30,7 @@ def is_available() -> bool:
     try:
         import numpy  # noqa: F401
 
-        from dicomrle import _rle  # noqa: F401
+        from dicomrle.codec import rle  # noqa: F401
     except ImportError:
         return False
     return True
@@ -82,8 +82,8 @@ def get_pixeldata(ds: Dataset, rle_segment_order: str = ">") -> np.ndarray:
     """
     import numpy as np
 
-    from dicomrle._decode import NotDecodable, decode_all, plan
-    from dicomrle._frame import as_bytes_view
+    from dicomrle.codec.frame import as_bytes_view
+    from dicomrle.dicom.decompress import NotDecodable, decode_all, plan
 
     if rle_segment_order not in ("<", ">"):
         raise ValueError(

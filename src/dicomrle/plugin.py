@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 from pydicom.uid import UID, RLELossless
 
 if TYPE_CHECKING:
-    from dicomrle._frame import Buffer
+    from dicomrle.codec.frame import Buffer
 
 ENCODER_DEPENDENCIES = {RLELossless: ("dicomrle",)}
 DECODER_DEPENDENCIES = {RLELossless: ("dicomrle",)}
@@ -28,7 +28,7 @@ def is_available(uid: str) -> bool:
     if uid != RLELossless:
         return False
     try:
-        from dicomrle import _rle  # noqa: F401
+        from dicomrle.codec import rle  # noqa: F401
     except ImportError:
         return False
     return True
@@ -58,7 +58,7 @@ def encode_pixel_data(src: Buffer, runner: Any = None, **kwargs: Any) -> bytes:
     bytes
         The encoded frame.
     """
-    from dicomrle._frame import _is_one, as_bytes_view, encode, single_bit_frame
+    from dicomrle.codec.frame import _is_one, as_bytes_view, encode, single_bit_frame
 
     # Read only: the runner's own options mapping, not a copy.
     opts = runner.options if runner is not None else kwargs
@@ -188,7 +188,7 @@ _DECODERS: dict[tuple[Any, ...], Callable[[Any], bytes]] = {}
 
 
 def _as_bytes_view(src: Any) -> memoryview:
-    from dicomrle._frame import as_bytes_view
+    from dicomrle.codec.frame import as_bytes_view
 
     return as_bytes_view(src)
 
@@ -198,9 +198,9 @@ def _decoder(
 ) -> Callable[[Any], bytes]:
     """Check a frame's description (the runner's options); return a
     function decoding such a frame."""
-    from dicomrle import _rle
-    from dicomrle._decode import _kernel
-    from dicomrle._frame import _is_one, check_single_bit
+    from dicomrle.codec import rle
+    from dicomrle.codec.frame import _is_one, check_single_bit
+    from dicomrle.dicom.decompress import _kernel
 
     missing = [
         name
@@ -217,7 +217,7 @@ def _decoder(
         check_single_bit(samples)
         bits_allocated = 8
     return partial(
-        _rle.decode,
+        rle.decode,
         lsb_first=order == "<",
         **_kernel(rows, columns, samples, bits_allocated, "<", 0),
     )
@@ -243,3 +243,79 @@ def _container_size(length: int, samples: int, bits_allocated: int) -> int | Non
     raise ValueError(
         f"'src' holds {length} bytes, which is not {samples} samples of {allowed} bytes"
     )
+
+
+# ---------------------------------------------------- registration
+PLUGIN = ("dicomrle.plugin", "encode_pixel_data")
+DECODER_PLUGIN = ("dicomrle.plugin", "decode_pixel_data")
+
+
+def _rle_encoder() -> Any:
+    import importlib
+
+    try:
+        module = importlib.import_module("pydicom.pixels.encoders")  # pydicom 3.x
+    except ImportError:
+        module = importlib.import_module("pydicom.encoders")  # pydicom 2.x
+    return module.RLELosslessEncoder
+
+
+def _rle_decoder() -> Any:
+    """pydicom 3's RLE Lossless decoder; None for pydicom 2.x, which has
+    pixel data handlers instead (:mod:`dicomrle.pixel_data_handler`)."""
+    try:
+        from pydicom.pixels.decoders import RLELosslessDecoder
+    except ImportError:  # pragma: no cover - pydicom 2.x
+        return None
+    return RLELosslessDecoder
+
+
+def _has(coder: Any, label: str, func: Any, what: str) -> bool:
+    """True if `coder` has `func` as `label` already; refuse another plugin
+    of that name (a read-only look at pydicom's registry)."""
+    available = getattr(coder, "_available", {})
+    if label not in available and label not in getattr(coder, "_unavailable", {}):
+        return False
+    if available.get(label) is not func:
+        raise ValueError(
+            f"pydicom's RLE Lossless {what} already has a plugin named "
+            f"{label!r} that is not dicomrle; pass another 'label'"
+        )
+    return True
+
+
+def register(label: str = "dicomrle") -> None:
+    """Add dicomrle as a plugin of pydicom's RLE Lossless encoder and, with
+    pydicom 3, decoder.
+
+    Calling it again with the same label does nothing.
+
+    Parameters
+    ----------
+    label : str
+        The plugin's name, as given to ``encoding_plugin`` and
+        ``decoding_plugin``.
+
+    Raises
+    ------
+    ValueError
+        If another plugin of the encoder or the decoder already has the
+        name `label`; then neither is changed.
+
+    Examples
+    --------
+    >>> import dicomrle
+    >>> from pydicom.uid import RLELossless
+    >>> dicomrle.register()
+    >>> # ds.compress(RLELossless, encoding_plugin="dicomrle")
+    >>> # ds.decompress(decoding_plugin="dicomrle")
+    """
+    coders: list[tuple[Any, tuple[str, str], object, str]] = [
+        (_rle_encoder(), PLUGIN, encode_pixel_data, "encoder")
+    ]
+    if (decoder := _rle_decoder()) is not None:
+        coders.append((decoder, DECODER_PLUGIN, decode_pixel_data, "decoder"))
+    # Both are checked before either is added: a clash changes nothing.
+    missing = [c for c in coders if not _has(c[0], label, c[2], c[3])]
+    for coder, path, _, _ in missing:
+        coder.add_plugin(label, path)

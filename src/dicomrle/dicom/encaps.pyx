@@ -15,7 +15,7 @@ from libc.stdint cimport uint8_t, uint32_t
 from libc.stdlib cimport calloc, free, malloc
 from libc.string cimport memcpy, memmove
 
-from dicomrle._rle cimport DICOMRLE_BYTES_RESIZE, Workspace, dicomrle_advise_huge_pages
+from dicomrle.codec.rle cimport DICOMRLE_BYTES_RESIZE, Workspace, dicomrle_advise_huge_pages
 
 cdef size_t ITEM_HEADER = 8
 cdef size_t MAX_ITEM = 0xFFFFFFFE

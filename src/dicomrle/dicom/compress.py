@@ -7,13 +7,13 @@ import struct
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, BinaryIO
 
-from dicomrle._batch import (
+from dicomrle.codec.arrays import (
     check_threads,
     encode_in_order,
     frames_per_job,
     useful_threads,
 )
-from dicomrle._frame import (
+from dicomrle.codec.frame import (
     as_bytes_view,
     check_frame,
     check_single_bit,
@@ -27,7 +27,7 @@ if TYPE_CHECKING:
     import numpy as np
     from pydicom.dataset import Dataset
 
-    from dicomrle._frame import Buffer
+    from dicomrle.codec.frame import Buffer
 
 # PS3.5 8.2.2: RLE Lossless keeps every sample of every pixel; subsampled
 # YBR data cannot be stored as it stands.
@@ -295,13 +295,13 @@ def compress(
     from pydicom.uid import RLELossless
     from pydicom.valuerep import VR
 
-    from dicomrle import _rle
-    from dicomrle._encaps import Encapsulator
+    from dicomrle.codec import rle
+    from dicomrle.dicom.encaps import Encapsulator
 
     threads = check_threads(threads)
     p = plan(ds)
     length = p.frame_length
-    bound = _rle.encode_bound(p.rows, p.columns, p.samples, p.kernel_bits // 8)
+    bound = rle.encode_bound(p.rows, p.columns, p.samples, p.kernel_bits // 8)
     writer = Encapsulator(p.frames, bound)
 
     threads = useful_threads(length, p.frames, threads)

@@ -1,6 +1,6 @@
 from typing import Any
 
-from dicomrle._frame import Buffer
+from dicomrle.codec.frame import Buffer
 
 OK: int
 NEED_MORE: int

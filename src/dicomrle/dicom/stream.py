@@ -18,7 +18,7 @@ that shrinks while it is read gives a short read, an error, not SIGBUS.
 Memory holds a few jobs of frames per thread whatever the file's size.
 
 An Implicit VR Little Endian file is the same but for its elements, which
-``_implicit`` rewrites as Explicit VR Little Endian before and after the
+``implicit`` rewrites as Explicit VR Little Endian before and after the
 Pixel Data.
 
 ``plan`` returns a ``Fallback`` with its reason for anything it does not
@@ -35,16 +35,18 @@ import struct
 import threading
 from collections import namedtuple
 
+from dicomrle.codec import rle
+from dicomrle.codec.arrays import encode_in_order, frames_per_job, useful_threads
+from dicomrle.codec.frame import workspace
+
 # Imported here, at start-up, not on the first file: a Cython module's
 # initialisation swallows a KeyboardInterrupt raised while it runs.
-from dicomrle import _implicit, _rle, _walk
-from dicomrle._batch import encode_in_order, frames_per_job, useful_threads
-from dicomrle._encaps import FileEncapsulator
-from dicomrle._frame import workspace
+from dicomrle.dicom import implicit, walk
+from dicomrle.dicom.encaps import FileEncapsulator
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
-    from dicomrle._files import Cancel
+    from dicomrle.dicom.files import Cancel
 
 RLE_LOSSLESS = b"1.2.840.10008.1.2.5\0"
 IMPLICIT = b"1.2.840.10008.1.2"
@@ -184,8 +186,8 @@ def read_head(
     available = min(size, FIRST_READ)
     head = _read(fd, available, 0)
     while True:
-        status, info = _walk.walk_file(head, size, rle=rle)
-        if status != _walk.NEED_MORE:
+        status, info = walk.walk_file(head, size, rle=rle)
+        if status != walk.NEED_MORE:
             return head, status, info
         available = min(size, max(info["need"], 2 * available))
         if available > HEADER_LIMIT:
@@ -198,9 +200,9 @@ def read_tail(fd: int, size: int, after: int) -> bytes | Fallback:
     if size - after > HEADER_LIMIT:
         return Fallback("more than 64 MiB of elements after the Pixel Data")
     tail = _read(fd, size - after, after) if size > after else b""
-    status, _ = _walk.walk_tail(tail)
-    if status != _walk.OK:
-        return Fallback(f"after the Pixel Data: {_walk.message(status)}")
+    status, _ = walk.walk_tail(tail)
+    if status != walk.OK:
+        return Fallback(f"after the Pixel Data: {walk.message(status)}")
     return tail
 
 
@@ -246,13 +248,13 @@ def plan(fd: int, size: int) -> Plan | Fallback:
         return read
     head, status, info = read
     source = head
-    if status == _walk.SYNTAX and _text(head, info["TransferSyntaxUID"]) == IMPLICIT:
+    if status == walk.SYNTAX and _text(head, info["TransferSyntaxUID"]) == IMPLICIT:
         parts = _implicit_parts(fd, size, head, info)
         if isinstance(parts, Fallback):
             return parts
         head, info, tail = parts
-    elif status != _walk.OK:
-        return Fallback(_walk.message(status))
+    elif status != walk.OK:
+        return Fallback(walk.message(status))
     else:
         walked = read_tail(fd, size, info["after_pixel"])
         if isinstance(walked, Fallback):
@@ -292,7 +294,7 @@ def plan(fd: int, size: int) -> Plan | Fallback:
     except ValueError as exc:
         return Fallback(f"group lengths: {exc}")
     if group_length_at is not None:
-        bound = _rle.encode_bound(rows, columns, samples, bits // 8)
+        bound = rle.encode_bound(rows, columns, samples, bits // 8)
         # The Pixel Data element, the offset tables, items and delimiters.
         most = rest + 12 + 16 * frames + 32 + frames * (8 + bound + 1) + 8
         if most > MAX_GROUP_LENGTH:
@@ -405,7 +407,7 @@ def _element_end(data: bytearray, pos: int, end: int, depth: int) -> int:
     if end - pos < 8:
         raise ValueError("an element runs past the end of what holds it")
     vr = bytes(data[pos + 4 : pos + 6])
-    if vr in _implicit.LONG_VRS:
+    if vr in implicit.LONG_VRS:
         if end - pos < 12:
             raise ValueError("an element runs past the end of what holds it")
         length = struct.unpack_from("<I", data, pos + 8)[0]
@@ -425,8 +427,8 @@ def _element_end(data: bytearray, pos: int, end: int, depth: int) -> int:
 def _items(data: bytearray, pos: int, length: int, end: int, depth: int) -> int:
     """Walk the items of a sequence whose value of `length` bytes starts at
     `pos`; return where it ends."""
-    if depth > _implicit.MAX_DEPTH:
-        raise ValueError(f"sequences nested deeper than {_implicit.MAX_DEPTH // 2}")
+    if depth > implicit.MAX_DEPTH:
+        raise ValueError(f"sequences nested deeper than {implicit.MAX_DEPTH // 2}")
     delimited = length == UNDEFINED
     if not delimited:
         if length > end - pos:
@@ -461,16 +463,16 @@ def _implicit_parts(
     meta_end = info["meta_end"]
     while True:
         try:
-            before = _implicit.Rewrite(head, meta_end, size, pixel_data_ends=True)
+            before = implicit.Rewrite(head, meta_end, size, pixel_data_ends=True)
             break
-        except _implicit.NeedMore as more:
+        except implicit.NeedMore as more:
             available = min(size, max(more.need, 2 * len(head)))
             if available > IMPLICIT_LIMIT:
                 return Fallback(
                     "more than 4 MiB of Implicit VR elements before the Pixel Data"
                 )
             head = _read(fd, available, 0)
-        except _implicit.Refused as exc:
+        except implicit.Refused as exc:
             return Fallback(f"Implicit VR Little Endian: {exc}")
     assert before.pixel is not None
     pixel_offset, pixel_length = before.pixel
@@ -479,14 +481,14 @@ def _implicit_parts(
         return Fallback("more than 4 MiB of Implicit VR elements after the Pixel Data")
     raw_tail = _read(fd, size - after, after) if size > after else b""
     try:
-        tail = _implicit.Rewrite(
+        tail = implicit.Rewrite(
             raw_tail,
             0,
             len(raw_tail),
             pixel_data_ends=False,
-            last_tag=_implicit.PIXEL_DATA,
+            last_tag=implicit.PIXEL_DATA,
         ).out
-    except _implicit.Refused as exc:
+    except implicit.Refused as exc:
         return Fallback(f"Implicit VR Little Endian, after the Pixel Data: {exc}")
     rewritten = head[:meta_end] + before.out
     found = {
@@ -501,7 +503,7 @@ def _implicit_parts(
 
 
 def _element(group: int, element: int, vr: bytes, value: bytes) -> bytes:
-    if vr in _implicit.LONG_VRS:
+    if vr in implicit.LONG_VRS:
         return struct.pack("<HH2sHI", group, element, vr, 0, len(value)) + value
     return struct.pack("<HH2sH", group, element, vr, len(value)) + value
 
@@ -514,7 +516,7 @@ def file_meta(head: bytes, meta_end: int, syntax: bytes = RLE_LOSSLESS) -> bytes
     pos = 132
     while pos < meta_end:  # walked and bounded by dcmwalk_file already
         _, element, vr = struct.unpack_from("<HH2s", head, pos)
-        if vr in _implicit.LONG_VRS:
+        if vr in implicit.LONG_VRS:
             end = pos + 12 + struct.unpack_from("<I", head, pos + 8)[0]
         else:
             end = pos + 8 + struct.unpack_from("<H", head, pos + 6)[0]
@@ -592,7 +594,7 @@ def _read_buffer(size: int) -> bytearray:
     return kept_buffer("read", size)
 
 
-def _workspace(p: Plan, capacity: int) -> _rle.Workspace:
+def _workspace(p: Plan, capacity: int) -> rle.Workspace:
     return workspace(
         capacity,
         rows=p.rows,
@@ -633,7 +635,7 @@ def write(
     if p.frames == 1 and not extended:
         return _write_one_frame(p, src, dst, cancel)
     length = p.frame_length
-    bound = _rle.encode_bound(p.rows, p.columns, p.samples, p.bits_allocated // 8)
+    bound = rle.encode_bound(p.rows, p.columns, p.samples, p.bits_allocated // 8)
     # Whether the Basic Offset Table can hold the offsets is known only at
     # the end: the items are written after a prefix for it, and moved
     # behind one with the Extended Offset Table if it cannot.

@@ -6,8 +6,8 @@ import sys
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from dicomrle._batch import check_threads, run_all, useful_threads
-from dicomrle._frame import _is_one, as_bytes_view, check_frame, check_single_bit
+from dicomrle.codec.arrays import check_threads, run_all, useful_threads
+from dicomrle.codec.frame import _is_one, as_bytes_view, check_frame, check_single_bit
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
@@ -15,8 +15,8 @@ if TYPE_CHECKING:
     import numpy as np
     from pydicom.dataset import Dataset
 
-    from dicomrle._dataset import Plan as SourcePlan
-    from dicomrle._frame import Buffer
+    from dicomrle.codec.frame import Buffer
+    from dicomrle.dicom.compress import Plan as SourcePlan
 
 HEADER = 64
 # PS3.5 G.3.1: two bytes of a segment give at most 128 (a replicate run).
@@ -135,7 +135,7 @@ def decode_frame(
     ... )
     b'\\x00\\x01\\x02\\x03\\x04\\x05\\x06\\x07'
     """
-    from dicomrle import _rle
+    from dicomrle.codec import rle
 
     single = _is_one(bits_allocated)
     if single:
@@ -149,7 +149,7 @@ def decode_frame(
         planar_configuration,
     )
     view = as_bytes_view(src)
-    frame = _rle.decode(view, lsb_first=bool(lsb_first), **kernel)
+    frame = rle.decode(view, lsb_first=bool(lsb_first), **kernel)
     if single:
         import numpy as np
 
@@ -195,7 +195,7 @@ class Plan:
 
 
 def _int(ds: Dataset, keyword: str, default: int | None = None) -> int:
-    from dicomrle._dataset import _int as element_int
+    from dicomrle.dicom.compress import _int as element_int
 
     return element_int(ds, keyword, default)
 
@@ -253,7 +253,7 @@ def plan(ds: Dataset) -> Plan:
             f"Number of Frames is {frames}, but the {data.nbytes}-byte Pixel "
             "Data cannot hold that many fragments"
         )
-    from dicomrle._fragments import frame_views
+    from dicomrle.dicom.fragments import frame_views
 
     extended = ds.get("ExtendedOffsetTable")
     views = frame_views(data, frames, bytes(extended) if extended else None)
@@ -301,14 +301,14 @@ def decode_all(
     """Decode every frame of `p` into its place in `out`, in parallel; with
     `out` None, into a new ``bytes`` (and `padding` zero bytes after the
     frames), returned once every frame is in it."""
-    from dicomrle import _rle
+    from dicomrle.codec import rle
 
     threads = check_threads(threads)
     length = p.frame_length
     count = len(p.frames)
     threads = useful_threads(length, count, threads)
     per_job = max(1, -(-count // (JOBS_PER_THREAD * threads)))
-    decoder = _rle.FrameDecoder(
+    decoder = rle.FrameDecoder(
         p.frames,
         out,
         rows=p.rows,
@@ -357,7 +357,7 @@ def frames_match(
     ValueError
         If a frame is not valid RLE for the description.
     """
-    from dicomrle import _rle
+    from dicomrle.codec import rle
 
     count = len(frames)
     if count != source.frames:
@@ -380,7 +380,7 @@ def frames_match(
         for index in range(number * per_job, min(count, (number + 1) * per_job)):
             expected = as_bytes_view(frame_of(index, 1))
             try:
-                if not _rle.decode_equals(frames[index], expected, scratch, **kernel):
+                if not rle.decode_equals(frames[index], expected, scratch, **kernel):
                     return False
             except ValueError as exc:
                 raise ValueError(f"frame {index}: {exc}") from None
@@ -501,7 +501,7 @@ def decompress(
     from pydicom.uid import ExplicitVRLittleEndian
     from pydicom.valuerep import VR
 
-    from dicomrle._dataset import fix_group_lengths, mark_explicit_little_endian
+    from dicomrle.dicom.compress import fix_group_lengths, mark_explicit_little_endian
 
     lsb_first = _check_lsb_first(lsb_first)
     p = plan(ds)

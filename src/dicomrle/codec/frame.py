@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import operator
 
-from dicomrle import _rle
+from dicomrle.codec import rle
 
 TYPE_CHECKING = False  # typing is slow to import: the command starts without it
 if TYPE_CHECKING:  # collections.abc.Buffer is new in Python 3.12
@@ -183,7 +183,7 @@ def encode(
             f"{columns} columns x {samples_per_pixel} samples x "
             f"{bytes_per_sample} bytes needs {needed}"
         )
-    return _rle.encode(view, *args)
+    return rle.encode(view, *args)
 
 
 def workspace(
@@ -197,11 +197,11 @@ def workspace(
     planar_configuration: int = 0,
     bytes_per_sample: int | None = None,
     sign_extend: bool = False,
-) -> _rle.Workspace:
+) -> rle.Workspace:
     """Check every parameter, then return a workspace that encodes up to
     `capacity` frames at a time like ``encode``, into buffers it keeps (one
     thread at a time)."""
-    return _rle.Workspace(
+    return rle.Workspace(
         *_kernel_args(
             rows,
             columns,

@@ -16,9 +16,9 @@ import os
 import time
 from collections import namedtuple
 
-from dicomrle import _decompress_bytes, _stream
-from dicomrle._copy_check import copy_problem
-from dicomrle._stream import Cancelled
+from dicomrle.dicom import decompress_bytes, stream
+from dicomrle.dicom.copy_check import copy_problem
+from dicomrle.dicom.stream import Cancelled
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -178,17 +178,17 @@ def convert_file(
         try:
             before = os.fstat(fd)
             size_in = before.st_size
-            plan = (_stream if compress else _decompress_bytes).plan(fd, size_in)
-            if isinstance(plan, _decompress_bytes.Invalid):
+            plan = (stream if compress else decompress_bytes).plan(fd, size_in)
+            if isinstance(plan, decompress_bytes.Invalid):
                 raise _Refused(plan.reason)
             problem = None
-            if not isinstance(plan, _stream.Fallback):
+            if not isinstance(plan, stream.Fallback):
                 route = "bytes"
                 tmp, out = _create_temporary(dst, made)
-                if isinstance(plan, _stream.Plan):
-                    _stream.write(plan, fd, out, threads=threads, cancel=cancel)
+                if isinstance(plan, stream.Plan):
+                    stream.write(plan, fd, out, threads=threads, cancel=cancel)
                 else:
-                    _decompress_bytes.write(
+                    decompress_bytes.write(
                         plan, fd, out, threads=threads, cancel=cancel
                     )
                 size_out = os.fstat(out).st_size
@@ -261,8 +261,8 @@ def _via_pydicom(
     import pydicom
     from pydicom.errors import InvalidDicomError
 
-    from dicomrle._dataset import NotEncodable, write_dataset
-    from dicomrle._decode import NotDecodable
+    from dicomrle.dicom.compress import NotEncodable, write_dataset
+    from dicomrle.dicom.decompress import NotDecodable
 
     try:
         with open(os.dup(fd), "rb") as f:
@@ -271,13 +271,13 @@ def _via_pydicom(
         raise _Skip("not a DICOM file") from None
     try:
         if compress:
-            from dicomrle._dataset import compress as encode
-            from dicomrle._dataset import plan
+            from dicomrle.dicom.compress import compress as encode
+            from dicomrle.dicom.compress import plan
 
             source = plan(ds) if verify else None
             encode(ds, threads=threads)
         else:
-            from dicomrle._decode import decompress
+            from dicomrle.dicom.decompress import decompress
 
             decompress(ds, threads=threads)
     except (NotEncodable, NotDecodable) as exc:
@@ -288,7 +288,7 @@ def _via_pydicom(
             write_dataset(f, ds)
         del ds
         if verify and compress:
-            from dicomrle._decode import matches
+            from dicomrle.dicom.decompress import matches
 
             copy = pydicom.dcmread(tmp)
             if not matches(copy, source, threads=threads):  # type: ignore[arg-type]
@@ -348,7 +348,7 @@ def compress_file(
         The status ("written", "skipped" or "failed"), the reason, the
         sizes in bytes and the route the file took.
     """
-    from dicomrle._batch import check_threads
+    from dicomrle.codec.arrays import check_threads
 
     return convert_file(
         src,
@@ -397,7 +397,7 @@ def decompress_file(
         The status ("written", "skipped" or "failed"), the reason, and
         the sizes in bytes.
     """
-    from dicomrle._batch import check_threads
+    from dicomrle.codec.arrays import check_threads
 
     return convert_file(
         src,
@@ -411,7 +411,7 @@ def decompress_file(
 
 
 def _same_as_source(
-    plan: _stream.Plan, src: int, copy: int, size: int, threads: int
+    plan: stream.Plan, src: int, copy: int, size: int, threads: int
 ) -> bool:
     """True if the RLE copy open as `copy` (`size` bytes), read back with
     dicomrle's own parsers, decodes with dicomrle's decoder to the bytes of
@@ -424,8 +424,8 @@ def _same_as_source(
     """
     import mmap
 
-    from dicomrle._dataset import Plan
-    from dicomrle._decode import frames_match
+    from dicomrle.dicom.compress import Plan
+    from dicomrle.dicom.decompress import frames_match
 
     length = plan.frames * plan.frame_length
     if size == 0:
@@ -461,7 +461,7 @@ def _same_as_source(
 
 
 def _copied_frames(
-    written: memoryview, size: int, plan: _stream.Plan
+    written: memoryview, size: int, plan: stream.Plan
 ) -> list[memoryview] | None:
     """The frames of the RLE copy `written` (the whole file) of `plan`'s
     source, or None if the copy is not what the byte route writes: RLE
@@ -470,28 +470,28 @@ def _copied_frames(
     Pixel Data."""
     import struct
 
-    from dicomrle import _walk
-    from dicomrle._fragments import SEQUENCE_END, fragments
+    from dicomrle.dicom import walk
+    from dicomrle.dicom.fragments import SEQUENCE_END, fragments
 
-    status, info = _walk.walk_file(written, size, rle=True)
-    if status != _walk.ENCAPSULATED or "PixelData" not in info:
+    status, info = walk.walk_file(written, size, rle=True)
+    if status != walk.ENCAPSULATED or "PixelData" not in info:
         return None
     pixel_header, pixel_offset, _, vr = info["PixelData"]
     head = bytes(written[:pixel_header])
     try:
         description = (
-            _stream._us(head, info.get("Rows")),
-            _stream._us(head, info.get("Columns")),
-            _stream._us(head, info.get("SamplesPerPixel")) or 1,
-            _stream._us(head, info.get("BitsAllocated")),
-            int(_stream._text(head, info.get("NumberOfFrames")) or 1),
+            stream._us(head, info.get("Rows")),
+            stream._us(head, info.get("Columns")),
+            stream._us(head, info.get("SamplesPerPixel")) or 1,
+            stream._us(head, info.get("BitsAllocated")),
+            int(stream._text(head, info.get("NumberOfFrames")) or 1),
         )
     except ValueError:
         return None
-    syntax = _stream._text(head, info.get("TransferSyntaxUID"))
+    syntax = stream._text(head, info.get("TransferSyntaxUID"))
     if (
         vr != "OB"
-        or syntax + b"\0" != _stream.RLE_LOSSLESS
+        or syntax + b"\0" != stream.RLE_LOSSLESS
         or description
         != (plan.rows, plan.columns, plan.samples, plan.bits_allocated, plan.frames)
     ):

@@ -8,7 +8,7 @@ import os
 import sys
 import threading
 
-from dicomrle._frame import (
+from dicomrle.codec.frame import (
     BITS_ALLOCATED,
     MAX_DIMENSION,
     _choice,
@@ -26,9 +26,9 @@ if TYPE_CHECKING:
 
     import numpy as np
 
-    from dicomrle._encaps import Encapsulator, FileEncapsulator
-    from dicomrle._frame import Buffer
-    from dicomrle._rle import Workspace
+    from dicomrle.codec.frame import Buffer
+    from dicomrle.codec.rle import Workspace
+    from dicomrle.dicom.encaps import Encapsulator, FileEncapsulator
 
     T = TypeVar("T")
 

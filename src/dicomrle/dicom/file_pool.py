@@ -33,7 +33,7 @@ if TYPE_CHECKING:
     import multiprocessing.synchronize
     from collections.abc import Iterator, Sequence
 
-    from dicomrle._files import Cancel, FileResult
+    from dicomrle.dicom.files import Cancel, FileResult
 
 # A worker is sent runs of this many files or fewer, and has up to twice
 # that queued: a round trip to the main process per run, and one small
@@ -54,7 +54,7 @@ def _serve(
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     if hasattr(signal, "pthread_sigmask"):
         signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})
-    from dicomrle._files import convert_file
+    from dicomrle.dicom.files import convert_file
 
     while True:
         try:
@@ -172,7 +172,7 @@ def run_on_processes(
     files complete. Setting `cancel`, closing the iterator or an interrupt
     stops the workers: files under way leave nothing, files not started are
     not tried."""
-    from dicomrle._files import FAILED, FileResult
+    from dicomrle.dicom.files import FAILED, FileResult
 
     context = _context()
     stop: _SharedFlag | multiprocessing.synchronize.Event = (
@@ -320,7 +320,7 @@ def cast_connection(ready: object) -> multiprocessing.connection.Connection:
 
 def _died(worker: _Worker, pair: tuple[str, str]) -> FileResult:
     """The result of the file a worker died on."""
-    from dicomrle._files import FAILED, FileResult
+    from dicomrle.dicom.files import FAILED, FileResult
 
     worker.process.join()
     code = worker.process.exitcode

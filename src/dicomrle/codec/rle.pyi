@@ -3,7 +3,7 @@
 from collections.abc import Sequence
 from typing import Any
 
-from dicomrle._frame import Buffer
+from dicomrle.codec.frame import Buffer
 
 SIMD: str
 ISAS: tuple[str, ...]

@@ -17,7 +17,7 @@ from __future__ import annotations
 import os
 import struct
 
-from dicomrle import _walk
+from dicomrle.dicom import walk
 
 RLE_LOSSLESS = b"1.2.840.10008.1.2.5"
 EXPLICIT_LITTLE = b"1.2.840.10008.1.2.1"
@@ -79,16 +79,16 @@ def copy_problem(fd: int, size: int, *, encapsulated: bool) -> str | None:
     copy = _Copy(fd, size)
     head = copy.first
     while True:
-        status, info = _walk.walk_file(head, size, rle=encapsulated)
-        if status != _walk.NEED_MORE:
+        status, info = walk.walk_file(head, size, rle=encapsulated)
+        if status != walk.NEED_MORE:
             break
         if info["need"] > ELEMENTS_LIMIT:
             return "more than 64 MiB of elements before the Pixel Data"
         head = copy.read(0, min(size, max(info["need"], 2 * len(head))))
-    expected = _walk.ENCAPSULATED if encapsulated else _walk.OK
+    expected = walk.ENCAPSULATED if encapsulated else walk.OK
     if status != expected:
         where = info["error_offset"]
-        return f"{_walk.message(status)} (at byte {where})"
+        return f"{walk.message(status)} (at byte {where})"
     for name, words in REQUIRED:
         if name not in info:
             return f"it lacks {words}, which the Image Pixel module requires"
@@ -103,10 +103,10 @@ def copy_problem(fd: int, size: int, *, encapsulated: bool) -> str | None:
         after = info["after_pixel"]
     if size - after > ELEMENTS_LIMIT:
         return "more than 64 MiB of elements after the Pixel Data"
-    status, where = _walk.walk_tail(copy.read(after, size - after))
-    if status != _walk.OK:
+    status, where = walk.walk_tail(copy.read(after, size - after))
+    if status != walk.OK:
         return (
-            f"after the Pixel Data: {_walk.message(status)} (at byte {after + where})"
+            f"after the Pixel Data: {walk.message(status)} (at byte {after + where})"
         )
     return None
 

@@ -99,7 +99,7 @@ def frame_views(
         If the items do not fit in `value` or cannot be told apart into
         exactly `frames` frames.
     """
-    from dicomrle._frame import as_bytes_view
+    from dicomrle.codec.frame import as_bytes_view
 
     data = as_bytes_view(value)
     table, items = fragments(data)

@@ -2,7 +2,7 @@
 Endian, for the byte route (PS3.5 7.1.2 and 7.1.3).
 
 Each element gets the VR the data dictionary fixes for its tag
-(``_vr_table``), and its value is copied as it is: both transfer syntaxes
+(``vr_table``), and its value is copied as it is: both transfer syntaxes
 are little endian. Sequences and items are written with undefined lengths
 and delimiters, since a header grows by 4 bytes with some VRs. "US or SS"
 elements of the top-level dataset take their VR from Pixel Representation,
@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import struct
 
-from dicomrle import _vr_table
+from dicomrle.dicom import vr_table
 
 # VRs whose explicit header has a 4-byte length (PS3.5 Table 7.1-1).
 LONG_VRS = frozenset(
@@ -77,11 +77,11 @@ def _load() -> tuple[dict[int, str], dict[int, dict[int, str]]]:
     global _tables
     if _tables is None:
         vrs: dict[int, str] = {}
-        for vr, tags in _vr_table.TAGS.items():
+        for vr, tags in vr_table.TAGS.items():
             vrs.update(dict.fromkeys((int(t, 16) for t in tags.split()), vr))
         repeating = {
             group: {int(e, 16): vr for e, vr in (x.split(":") for x in entries.split())}
-            for group, entries in _vr_table.REPEATING.items()
+            for group, entries in vr_table.REPEATING.items()
         }
         _tables = vrs, repeating
     return _tables

@@ -14,7 +14,7 @@ from cpython.pyport cimport PY_SSIZE_T_MAX
 from libc.stdlib cimport calloc, free, malloc
 from libc.string cimport memcmp, memset
 
-from dicomrle._rle cimport (
+from dicomrle.codec.rle cimport (
     DICOMRLE_BYTES_RESIZE,
     DICOMRLE_ERR_DST_LENGTH,
     DICOMRLE_ERR_HEADER,

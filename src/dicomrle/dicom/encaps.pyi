@@ -1,7 +1,7 @@
 """Type stubs of the encapsulated Pixel Data builder (_encaps.pyx)."""
 
-from dicomrle._frame import Buffer
-from dicomrle._rle import Workspace
+from dicomrle.codec.frame import Buffer
+from dicomrle.codec.rle import Workspace
 
 class Encapsulator:
     def __init__(self, count: int, frame_bound: int) -> None: ...

@@ -25,9 +25,10 @@ import struct
 import threading
 from collections import namedtuple
 
-from dicomrle import _rle, _walk
-from dicomrle._batch import run_all
-from dicomrle._stream import (
+from dicomrle.codec import rle
+from dicomrle.codec.arrays import run_all
+from dicomrle.dicom import walk
+from dicomrle.dicom.stream import (
     Cancelled,
     Fallback,
     _read,
@@ -43,7 +44,7 @@ from dicomrle._stream import (
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
-    from dicomrle._files import Cancel
+    from dicomrle.dicom.files import Cancel
 
 RLE_LOSSLESS = b"1.2.840.10008.1.2.5"
 EXPLICIT_LITTLE = b"1.2.840.10008.1.2.1\0"
@@ -103,8 +104,8 @@ def plan(fd: int, size: int) -> Plan | Fallback | Invalid:
     if isinstance(read, Fallback):
         return read
     head, status, info = read
-    if status != _walk.ENCAPSULATED:
-        return Fallback(_walk.message(status))
+    if status != walk.ENCAPSULATED:
+        return Fallback(walk.message(status))
     if _text(head, info.get("TransferSyntaxUID")) != RLE_LOSSLESS:
         return Fallback("the transfer syntax is not RLE Lossless")
     for name in ("ExtendedOffsetTable", "ExtendedOffsetTableLengths"):
@@ -324,7 +325,7 @@ def _decode_batch(
         pieces = [source[at - start : at - start + n] for at, n in p.frames[k]]
         frame = pieces[0] if len(pieces) == 1 else b"".join(pieces)
         try:
-            _rle.decode_into(
+            rle.decode_into(
                 frame,
                 out[j * length : (j + 1) * length],
                 rows=p.rows,
