@@ -38,6 +38,26 @@ cdef inline void put_item(uint8_t *dst, size_t length) noexcept nogil:
     put_le32(dst + 4, length)
 
 
+cdef int _tables(
+    size_t count,
+    size_t frame_bound,
+    size_t **offsets,
+    size_t **lengths,
+    uint8_t **written,
+) except -1:
+    """Check the sizes and allocate the per-frame tables of an encapsulator."""
+    if count == 0:
+        raise ValueError("'count' must be at least 1")
+    if frame_bound == 0 or frame_bound > MAX_ITEM:
+        raise ValueError(f"'frame_bound' must be between 1 and {MAX_ITEM}")
+    offsets[0] = <size_t *>malloc(count * sizeof(size_t))
+    lengths[0] = <size_t *>malloc(count * sizeof(size_t))
+    written[0] = <uint8_t *>calloc(count, 1)
+    if offsets[0] == NULL or lengths[0] == NULL or written[0] == NULL:
+        raise MemoryError()
+    return 0
+
+
 cdef class Encapsulator:
     """An encapsulated Pixel Data value of `count` frames under construction.
 
@@ -61,18 +81,10 @@ cdef class Encapsulator:
     cdef size_t _end
 
     def __cinit__(self, size_t count, size_t frame_bound):
-        if count == 0:
-            raise ValueError("'count' must be at least 1")
-        if frame_bound == 0 or frame_bound > MAX_ITEM:
-            raise ValueError(f"'frame_bound' must be between 1 and {MAX_ITEM}")
+        _tables(count, frame_bound, &self._offsets, &self._lengths, &self._written)
         self._start = ITEM_HEADER + 4 * count
         if count > (<size_t>PY_SSIZE_T_MAX - self._start) // (ITEM_HEADER + frame_bound + 1):
             raise OverflowError("the frames are too large to encapsulate")
-        self._offsets = <size_t *>malloc(count * sizeof(size_t))
-        self._lengths = <size_t *>malloc(count * sizeof(size_t))
-        self._written = <uint8_t *>calloc(count, 1)
-        if self._offsets == NULL or self._lengths == NULL or self._written == NULL:
-            raise MemoryError()
         self._count = count
         self._bound = frame_bound
         self._end = self._start
@@ -269,15 +281,7 @@ cdef class FileEncapsulator:
     cdef size_t _end
 
     def __cinit__(self, int fd, size_t start, size_t count, size_t frame_bound):
-        if count == 0:
-            raise ValueError("'count' must be at least 1")
-        if frame_bound == 0 or frame_bound > MAX_ITEM:
-            raise ValueError(f"'frame_bound' must be between 1 and {MAX_ITEM}")
-        self._offsets = <size_t *>malloc(count * sizeof(size_t))
-        self._lengths = <size_t *>malloc(count * sizeof(size_t))
-        self._written = <uint8_t *>calloc(count, 1)
-        if self._offsets == NULL or self._lengths == NULL or self._written == NULL:
-            raise MemoryError()
+        _tables(count, frame_bound, &self._offsets, &self._lengths, &self._written)
         self._fd = fd
         self._file_start = start
         self._count = count

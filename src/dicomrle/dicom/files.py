@@ -348,7 +348,7 @@ def compress_file(
         The status ("written", "skipped" or "failed"), the reason, the
         sizes in bytes and the route the file took.
     """
-    from dicomrle.codec.arrays import check_threads
+    from dicomrle.codec.jobs import check_threads
 
     return convert_file(
         src,
@@ -397,7 +397,7 @@ def decompress_file(
         The status ("written", "skipped" or "failed"), the reason, and
         the sizes in bytes.
     """
-    from dicomrle.codec.arrays import check_threads
+    from dicomrle.codec.jobs import check_threads
 
     return convert_file(
         src,
@@ -448,8 +448,8 @@ def _same_as_source(
                 plan.columns,
                 plan.samples,
                 plan.bits_allocated,
-                False,
                 plan.planar,
+                plan.frame,
             )
             return frames_match(frames, source, threads=threads)
         finally:

@@ -36,21 +36,23 @@ import threading
 from collections import namedtuple
 
 from dicomrle.codec import rle
-from dicomrle.codec.arrays import encode_in_order, frames_per_job, useful_threads
-from dicomrle.codec.frame import workspace
+from dicomrle.codec.arrays import encode_in_order
+from dicomrle.codec.jobs import plan_jobs
 
 # Imported here, at start-up, not on the first file: a Cython module's
 # initialisation swallows a KeyboardInterrupt raised while it runs.
+from dicomrle.dicom import image_pixel as image_pixel_module
 from dicomrle.dicom import implicit, walk
 from dicomrle.dicom.encaps import FileEncapsulator
+from dicomrle.dicom.image_pixel import RLE_LOSSLESS as RLE_LOSSLESS_UID
+from dicomrle.dicom.image_pixel import ImagePixel, walked_values
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     from dicomrle.dicom.files import Cancel
 
-RLE_LOSSLESS = b"1.2.840.10008.1.2.5\0"
+RLE_LOSSLESS = RLE_LOSSLESS_UID.encode() + b"\0"
 IMPLICIT = b"1.2.840.10008.1.2"
-SUBSAMPLED = (b"YBR_FULL_422", b"YBR_PARTIAL_422", b"YBR_PARTIAL_420")
 # The first read of a file; more is read when the elements before the
 # Pixel Data need it, up to HEADER_LIMIT.
 FIRST_READ = 1 << 16
@@ -117,8 +119,10 @@ class Plan(
             # the Extended Offset Table.
             "group_length_at",
             "group_length_rest",
+            # One frame as the kernel takes it.
+            "frame",
         ],
-        defaults=(None, None, 0),
+        defaults=(None, None, 0, None),
     )
 ):
     """What the byte route needs to write one file."""
@@ -159,25 +163,6 @@ def _text(data: bytes, value: tuple[int, int, int, str] | None) -> bytes:
     return data[offset : offset + length].strip(b" \0")
 
 
-class ImagePixel(
-    namedtuple(
-        "ImagePixel",
-        [
-            "rows",
-            "columns",
-            "samples",
-            "bits_allocated",
-            "planar",  # 0 or 1
-            "planar_offset",  # of a Planar Configuration of 1, or None
-            "frames",
-        ],
-    )
-):
-    """The Image Pixel values the byte routes need, from the walker's."""
-
-    __slots__ = ()
-
-
 def read_head(
     fd: int, size: int, *, rle: bool = False
 ) -> tuple[bytes, int, dict] | Fallback:
@@ -206,38 +191,25 @@ def read_tail(fd: int, size: int, after: int) -> bytes | Fallback:
     return tail
 
 
-def image_pixel(head: bytes, info: dict) -> ImagePixel | Fallback:
-    """The Image Pixel values of the walked `head`, if the byte routes take
-    them."""
+def image_pixel(
+    head: bytes, info: dict, *, encoding: bool = True
+) -> tuple[ImagePixel, int | None] | Fallback:
+    """The Image Pixel values of the walked `head`, read by the rules of
+    every route, and where the value of a Planar Configuration of 1 is (or
+    None); a Fallback where the byte routes do not take them."""
     try:
-        rows = _us(head, info.get("Rows"))
-        columns = _us(head, info.get("Columns"))
-        bits = _us(head, info.get("BitsAllocated"))
-        samples = _us(head, info.get("SamplesPerPixel"))
-        planar = _us(head, info.get("PlanarConfiguration"))
-    except ValueError:
-        return Fallback("an Image Pixel element is not a single US value")
-    if not rows or not columns or bits is None:
-        return Fallback("Rows, Columns or Bits Allocated is missing or 0")
-    samples = 1 if samples is None else samples
-    if bits not in (8, 16, 32, 64) or not 1 <= samples * bits // 8 <= 15:
-        return Fallback(f"Bits Allocated {bits} with {samples} samples per pixel")
-    if _text(head, info.get("PhotometricInterpretation")) in SUBSAMPLED:
-        return Fallback("subsampled YBR")
+        image = image_pixel_module.read(walked_values(head, info), encoding=encoding)
+    except ValueError as exc:
+        return Fallback(str(exc))
+    if image.bits_allocated == 1:
+        return Fallback("single-bit data")
     planar_offset = None
-    if samples > 1:
-        if planar not in (0, 1):
-            return Fallback("colour without a Planar Configuration of 0 or 1")
-        if planar == 1:
+    if image.samples > 1:
+        if encoding and "PlanarConfiguration" not in info:
+            return Fallback("colour without a Planar Configuration")
+        if image.planar == 1:
             planar_offset = info["PlanarConfiguration"][1]
-    number = _text(head, info.get("NumberOfFrames"))
-    if number and not number.isdigit():
-        return Fallback(f"Number of Frames is {number!r}")
-    frames = int(number) if number else 1
-    if frames < 1:
-        return Fallback("Number of Frames is 0")
-    planar = planar if samples > 1 and planar else 0
-    return ImagePixel(rows, columns, samples, bits, planar, planar_offset, frames)
+    return image, planar_offset
 
 
 def plan(fd: int, size: int) -> Plan | Fallback:
@@ -276,10 +248,11 @@ def plan(fd: int, size: int) -> Plan | Fallback:
     ):
         if name in info:
             return Fallback(f"the file has {name}")
-    image = image_pixel(head, info)
-    if isinstance(image, Fallback):
-        return image
-    rows, columns, samples, bits, planar, planar_offset, frames = image
+    found = image_pixel(head, info)
+    if isinstance(found, Fallback):
+        return found
+    image, planar_offset = found
+    rows, columns, samples, bits, planar, frames = image[:6]
     pixel_header, pixel_offset, pixel_length, _ = info["PixelData"]
     needed = rows * columns * samples * bits // 8 * frames
     if pixel_length < needed:
@@ -294,7 +267,7 @@ def plan(fd: int, size: int) -> Plan | Fallback:
     except ValueError as exc:
         return Fallback(f"group lengths: {exc}")
     if group_length_at is not None:
-        bound = rle.encode_bound(rows, columns, samples, bits // 8)
+        bound = image.frame.encode_bound
         # The Pixel Data element, the offset tables, items and delimiters.
         most = rest + 12 + 16 * frames + 32 + frames * (8 + bound + 1) + 8
         if most > MAX_GROUP_LENGTH:
@@ -321,6 +294,7 @@ def plan(fd: int, size: int) -> Plan | Fallback:
         else None,
         group_length_at=group_length_at,
         group_length_rest=rest,
+        frame=image.frame,
     )
 
 
@@ -594,17 +568,6 @@ def _read_buffer(size: int) -> bytearray:
     return kept_buffer("read", size)
 
 
-def _workspace(p: Plan, capacity: int) -> rle.Workspace:
-    return workspace(
-        capacity,
-        rows=p.rows,
-        columns=p.columns,
-        samples_per_pixel=p.samples,
-        bits_allocated=p.bits_allocated,
-        planar_configuration=p.planar,
-    )
-
-
 def _write_all(fd: int, data: bytes | memoryview, offset: int) -> None:
     _write_parts(fd, [data], offset)
 
@@ -635,7 +598,7 @@ def write(
     if p.frames == 1 and not extended:
         return _write_one_frame(p, src, dst, cancel)
     length = p.frame_length
-    bound = rle.encode_bound(p.rows, p.columns, p.samples, p.bits_allocated // 8)
+    bound = p.frame.encode_bound
     # Whether the Basic Offset Table can hold the offsets is known only at
     # the end: the items are written after a prefix for it, and moved
     # behind one with the Extended Offset Table if it cannot.
@@ -645,8 +608,7 @@ def write(
     start = len(prefix)
     _write_all(dst, prefix, 0)
 
-    threads = useful_threads(length, p.frames, threads)
-    per_job = frames_per_job(length, p.frames, threads)
+    threads, per_job = plan_jobs(length, p.frames, threads)
     # Two workspaces and a read buffer per thread: keep them in the budget.
     per_thread = per_job * (2 * bound + length)
     threads = max(1, min(threads, MEMORY_BUDGET // per_thread))
@@ -669,7 +631,7 @@ def write(
         p.frames,
         threads,
         per_job,
-        lambda n: _workspace(p, n),
+        p.frame,
         source,
     )
     data_length, offsets, lengths = writer.finish()
@@ -712,7 +674,7 @@ def _write_one_frame(p: Plan, src: int, dst: int, cancel: Cancel | None) -> int:
     else:
         data = _read_buffer(length)
         _read_into(src, memoryview(data)[:length], p.pixel_offset)
-    space = _workspace(p, 1)
+    space = rle.Workspace(p.frame)
     (size,) = space.encode(data, 1)
     pad = b"\0" * (size % 2)
     with memoryview(space) as frame:
