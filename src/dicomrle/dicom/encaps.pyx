@@ -58,7 +58,25 @@ cdef int _tables(
     return 0
 
 
-cdef class Encapsulator:
+cdef class _Items:
+    """The per-frame tables of an encapsulator: where each frame's item is,
+    how long, and whether it is written."""
+
+    cdef size_t *_offsets
+    cdef size_t *_lengths
+    cdef uint8_t *_written
+    cdef size_t _count
+    cdef size_t _reserved
+    cdef size_t _bound
+    cdef size_t _end
+
+    def __dealloc__(self):
+        free(self._offsets)
+        free(self._lengths)
+        free(self._written)
+
+
+cdef class Encapsulator(_Items):
     """An encapsulated Pixel Data value of `count` frames under construction.
 
     Parameters
@@ -71,14 +89,7 @@ cdef class Encapsulator:
 
     cdef object _out
     cdef uint8_t *_base
-    cdef size_t *_offsets
-    cdef size_t *_lengths
-    cdef uint8_t *_written
-    cdef size_t _count
-    cdef size_t _reserved
-    cdef size_t _bound
     cdef size_t _start
-    cdef size_t _end
 
     def __cinit__(self, size_t count, size_t frame_bound):
         _tables(count, frame_bound, &self._offsets, &self._lengths, &self._written)
@@ -92,11 +103,6 @@ cdef class Encapsulator:
         self._out = PyBytes_FromStringAndSize(NULL, <Py_ssize_t>size)
         self._base = <uint8_t *>PyBytes_AS_STRING(self._out)
         dicomrle_advise_huge_pages(self._base, size)
-
-    def __dealloc__(self):
-        free(self._offsets)
-        free(self._lengths)
-        free(self._written)
 
     def reserve(self, size_t length) -> int:
         """Give the next frame, of `length` bytes, its place; return its index."""
@@ -249,7 +255,7 @@ cdef int pwrite_all(int fd, iovec *iov, int count, size_t offset) noexcept nogil
     return 0
 
 
-cdef class FileEncapsulator:
+cdef class FileEncapsulator(_Items):
     """The items of an encapsulated Pixel Data value written into a file.
 
     Like ``Encapsulator``, but each frame's item (header, frame, pad byte)
@@ -272,13 +278,6 @@ cdef class FileEncapsulator:
 
     cdef int _fd
     cdef size_t _file_start
-    cdef size_t *_offsets
-    cdef size_t *_lengths
-    cdef uint8_t *_written
-    cdef size_t _count
-    cdef size_t _reserved
-    cdef size_t _bound
-    cdef size_t _end
 
     def __cinit__(self, int fd, size_t start, size_t count, size_t frame_bound):
         _tables(count, frame_bound, &self._offsets, &self._lengths, &self._written)
@@ -286,11 +285,6 @@ cdef class FileEncapsulator:
         self._file_start = start
         self._count = count
         self._bound = frame_bound
-
-    def __dealloc__(self):
-        free(self._offsets)
-        free(self._lengths)
-        free(self._written)
 
     def reserve_frames(self, Workspace space not None) -> int:
         """Give the frames of `space`'s last encode their places, in order;
