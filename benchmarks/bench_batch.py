@@ -49,7 +49,7 @@ from pydicom.dataset import Dataset, FileMetaDataset
 from pydicom.uid import ExplicitVRLittleEndian, RLELossless
 
 import dicomrle
-from dicomrle.codec.arrays import usable_cores
+from dicomrle.codec.jobs import usable_cores
 from dicomrle.dicom.compress import write_dataset
 from frames import corpus_dirs
 

@@ -215,23 +215,23 @@ def kernel_bench(repeats: int) -> dict:
         if modality not in ("CT", "MR"):
             continue
         frame = bytes(image.frame(0))
-        args = (image.rows, image.columns, 1, 2, 2, False, False, False)
+        desc = _rle.Frame(image.rows, image.columns, 1, 16)
         words = np.frombuffer(frame, "<u2").reshape(image.rows, image.columns)
         high = np.ascontiguousarray((words >> 8).astype(np.uint8))
         low = np.ascontiguousarray((words & 0xFF).astype(np.uint8))
-        space = _rle.Workspace(*args)
-        scalar_space = _rle.Workspace(*args, scalar=True)
+        space = _rle.Workspace(desc)
+        scalar_space = _rle.Workspace(desc, isa="scalar")
         t_space = t_fast = t_scalar = t_pb = float("inf")
         for _ in range(repeats):  # interleaved, best of N each
             t_space = min(t_space, best_time(lambda: space.encode(frame), 1))
-            t_fast = min(t_fast, best_time(lambda: _rle.encode(frame, *args), 1))
+            t_fast = min(t_fast, best_time(lambda: _rle.encode(desc, frame), 1))
             t_scalar = min(t_scalar, best_time(lambda: scalar_space.encode(frame), 1))
             t_pb = min(t_pb, best_time(
                 lambda: (imagecodecs.packbits_encode(high), imagecodecs.packbits_encode(low)), 1))
         rows.append({
             "name": image.name, "modality": modality, "bytes": len(frame),
             "dicomrle_s": t_space, "fresh_s": t_fast, "scalar_s": t_scalar, "packbits_s": t_pb,
-            "dicomrle_out": len(_rle.encode(frame, *args)),
+            "dicomrle_out": len(_rle.encode(desc, frame)),
             "packbits_out": len(imagecodecs.packbits_encode(high)) + len(imagecodecs.packbits_encode(low)),
         })
     n = sum(r["bytes"] for r in rows)

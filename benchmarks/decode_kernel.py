@@ -72,19 +72,12 @@ def decoders(image: corpus.Image) -> dict[str, Callable[[bytes], object]]:
     from dicomrle.codec import rle as _rle
 
     rows, columns = image.rows, image.columns
-    kw = dict(
-        rows=rows,
-        columns=columns,
-        samples_per_pixel=1,
-        bytes_allocated=2,
-        big_endian=False,
-        planar=False,
-    )
+    frame = _rle.Frame(rows, columns, 1, 16)
     dst = bytearray(image.frame_bytes)
     out: dict[str, Callable[[bytes], object]] = {
-        "auto": lambda src: _rle.decode(src, **kw),
-        "into": lambda src: (_rle.decode_into(src, dst, **kw), dst)[1],
-        "scalar": lambda src: _rle.decode_isa(src, "scalar", **kw),
+        "auto": lambda src: _rle.decode(frame, src),
+        "into": lambda src: (_rle.decode_into(frame, src, dst), dst)[1],
+        "scalar": lambda src: _rle.decode(frame, src, isa="scalar"),
     }
     try:
         import imagecodecs
@@ -118,7 +111,7 @@ def run(repeats: int, limit: int | None, pydicom_frames: int) -> dict:
     rows = []
     for n, image in enumerate(ct_mr_frames(limit)):
         raw = bytes(image.frame(0))
-        src = _rle.encode(raw, image.rows, image.columns, 1, 2, 2, False, False, False)
+        src = _rle.encode(_rle.Frame(image.rows, image.columns, 1, 16), raw)
         fns = decoders(image)
         if n >= pydicom_frames:
             fns.pop("pydicom")

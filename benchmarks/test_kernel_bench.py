@@ -42,19 +42,19 @@ CASES = _cases()
 
 
 def _args(image: corpus.Image) -> tuple:
-    ba = image.bits_allocated // 8
-    return (bytes(image.frame(0)), image.rows, image.columns, image.samples,
-            ba, ba, False, image.planar, False)
+    frame = _rle.Frame(image.rows, image.columns, image.samples, image.bits_allocated,
+                       planar_configuration=int(image.planar))
+    return (frame, bytes(image.frame(0)))
 
 
 @pytest.mark.parametrize("image", CASES, ids=[c.name for c in CASES])
 @pytest.mark.parametrize("path", ["fast", "scalar"])
 def test_encode_frame(benchmark, image: corpus.Image, path: str) -> None:
     args = _args(image)
-    benchmark.extra_info["bytes"] = len(args[0])
+    benchmark.extra_info["bytes"] = len(args[1])
     benchmark.group = image.name
-    out = benchmark(_rle.encode, *args, scalar=path == "scalar")
-    assert out == _rle.encode(*args, scalar=path != "scalar")
+    out = benchmark(_rle.encode, *args, isa="scalar" if path == "scalar" else None)
+    assert out == _rle.encode(*args, isa="scalar" if path != "scalar" else None)
 
 
 def test_plugin_small_frame(benchmark) -> None:

@@ -35,7 +35,7 @@ INVALID_UI = pytest.mark.filterwarnings("ignore:Invalid value for VR UI:UserWarn
 def _frame_per_job(monkeypatch):
     """Jobs of one frame and every thread asked for, as with large images:
     the threaded paths run on the small test images too."""
-    monkeypatch.setattr("dicomrle.codec.arrays.JOB_BYTES", 1)
+    monkeypatch.setattr("dicomrle.codec.jobs.JOB_BYTES", 1)
 
 
 def read(name: str) -> Dataset:
@@ -262,11 +262,11 @@ class _Recorder:
 
 
 def test_threads_default_to_usable_cores(monkeypatch):
-    import dicomrle.codec.arrays as batch
+    import dicomrle.codec.jobs as jobs
 
     monkeypatch.setattr(concurrent.futures, "ThreadPoolExecutor", _Recorder)
-    monkeypatch.setattr(batch, "usable_cores", lambda: 3)
-    monkeypatch.setattr(batch, "JOB_BYTES", 1 << 20)
+    monkeypatch.setattr(jobs, "usable_cores", lambda: 3)
+    monkeypatch.setattr(jobs, "JOB_BYTES", 1 << 20)
     _Recorder.workers = []
     arr = values("<u2", (8, 512, 512))  # 4 MiB
     dicomrle.encode_array(arr)

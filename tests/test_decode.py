@@ -264,3 +264,61 @@ def test_threads_give_the_same_array():
     one = dicomrle.pixel_array(ds, threads=1)
     assert np.array_equal(dicomrle.pixel_array(ds, threads=2), one)
     assert one.flags.writeable and one.flags.c_contiguous
+
+
+def pydicom_frame(ds: pydicom.Dataset, index: int) -> np.ndarray:
+    """Frame `index` as pydicom's own decoder gives it: pydicom 3's
+    ``pixel_array(ds, index=index, raw=True)``, else pydicom 2's whole
+    array's frame."""
+    if PYDICOM_3:
+        from pydicom.pixels import pixel_array
+
+        return pixel_array(ds, index=index, raw=True, decoding_plugin="pydicom")
+    return ds.pixel_array[index]
+
+
+@pytest.mark.parametrize("name", ["SC_rgb_rle_16bit_2frame.dcm", "emri_small_RLE.dcm"])
+def test_pixel_array_of_one_frame(name):
+    ds = rle_dataset(name)
+    whole = dicomrle.pixel_array(ds)
+    count = int(ds.NumberOfFrames)
+    assert count > 1 and len(whole) == count
+    for index in range(count):
+        one = dicomrle.pixel_array(ds, index)
+        assert one.shape == whole.shape[1:] and one.dtype == whole.dtype
+        assert np.array_equal(one, whole[index])
+        assert one.flags.writeable and one.flags.c_contiguous
+        theirs = pydicom_frame(rle_dataset(name), index)
+        assert one.shape == theirs.shape and one.dtype == theirs.dtype
+        assert np.array_equal(one, theirs)
+    assert np.array_equal(dicomrle.pixel_array(ds, count - 1, threads=1), whole[-1])
+    assert np.array_equal(dicomrle.pixel_array(ds, index=0, threads=2), whole[0])
+
+
+@pytest.mark.parametrize("name", ["MR_small_RLE.dcm", "SC_rgb_rle.dcm"])
+def test_pixel_array_index_0_of_a_single_frame(name):
+    ds = rle_dataset(name)
+    whole = dicomrle.pixel_array(ds)
+    one = dicomrle.pixel_array(ds, 0)
+    assert one.shape == whole.shape and one.dtype == whole.dtype
+    assert np.array_equal(one, whole)
+    with pytest.raises(IndexError):
+        dicomrle.pixel_array(ds, 1)
+
+
+@pytest.mark.parametrize(
+    ("name", "frames"),
+    [("SC_rgb_rle_16bit_2frame.dcm", 2), ("emri_small_RLE.dcm", 10)],
+)
+def test_pixel_array_index_out_of_range(name, frames):
+    ds = rle_dataset(name)
+    for index in (frames, frames + 1, 2**40, -1):
+        with pytest.raises(IndexError):
+            dicomrle.pixel_array(ds, index)
+
+
+@pytest.mark.parametrize("index", [True, False, "0", "1"])
+def test_pixel_array_index_of_a_wrong_type(index):
+    ds = rle_dataset("emri_small_RLE.dcm")
+    with pytest.raises(TypeError):
+        dicomrle.pixel_array(ds, index)

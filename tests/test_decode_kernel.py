@@ -34,7 +34,7 @@ RLE_RELAXED = settings(
 )
 
 
-def kwargs(
+def describe(
     rows: int,
     columns: int,
     spp: int,
@@ -43,41 +43,51 @@ def kwargs(
     big_endian: bool = False,
     planar: bool = False,
     lsb_first: bool = False,
-) -> dict:
-    return dict(
-        rows=rows,
-        columns=columns,
-        samples_per_pixel=spp,
-        bytes_allocated=ba,
-        big_endian=big_endian,
-        planar=planar,
+) -> _rle.Frame:
+    """The binding's description of a frame of `ba` bytes a sample."""
+    return _rle.Frame(
+        rows,
+        columns,
+        spp,
+        8 * ba,
+        byteorder=">" if big_endian else "<",
+        planar_configuration=int(planar),
         lsb_first=lsb_first,
     )
 
 
-def outcome(src: bytes, isa: str, kw: dict) -> bytes | str:
+def by_plane(kw: _rle.Frame) -> _rle.Frame:
+    """`kw` decoded a plane per sample."""
+    return _rle.Frame(
+        kw.rows,
+        kw.columns,
+        kw.samples_per_pixel,
+        kw.bits_allocated,
+        byteorder=kw.byteorder,
+        planar_configuration=1,
+        lsb_first=kw.lsb_first,
+    )
+
+
+def outcome(src: bytes, isa: str, kw: _rle.Frame) -> bytes | str:
     """The decoded bytes, or the error message."""
     try:
-        return _rle.decode_isa(src, isa, **kw)
+        return _rle.decode(kw, src, isa=isa)
     except ValueError as exc:
         return f"ValueError: {exc}"
 
 
-def decode_all(src: bytes, kw: dict) -> bytes | str:
+def decode_all(src: bytes, kw: _rle.Frame) -> bytes | str:
     """The scalar reference's outcome, checked to be every ISA's and
     decode()'s and decode_into()'s."""
     expected = outcome(src, "scalar", kw)
     for isa in [*FAST_ISAS, "auto"]:
         assert outcome(src, isa, kw) == expected, isa
     dst = bytearray(
-        b"\xa5"
-        * (
-            kw["rows"] * kw["columns"] * kw["samples_per_pixel"] * kw["bytes_allocated"]
-            + 3
-        )
+        b"\xa5" * (kw.rows * kw.columns * kw.samples_per_pixel * kw.bytes_allocated + 3)
     )
     try:
-        _rle.decode_into(src, dst, **kw)
+        _rle.decode_into(kw, src, dst)
     except ValueError as exc:
         assert f"ValueError: {exc}" == expected
     else:
@@ -143,7 +153,7 @@ def pydicom_decode(
 
 
 @st.composite
-def frames(draw: st.DrawFn) -> tuple[bytes, dict, bytes]:
+def frames(draw: st.DrawFn) -> tuple[bytes, _rle.Frame, bytes]:
     ba = draw(st.sampled_from([1, 2, 4, 8]))
     spp = draw(st.integers(1, min(4, 15 // ba)))
     rows = draw(st.integers(1, 48))
@@ -152,7 +162,9 @@ def frames(draw: st.DrawFn) -> tuple[bytes, dict, bytes]:
     kind = draw(st.sampled_from(["noise", "runs", "pairs"]))
     src = pixels(draw(st.integers(0, 2**32 - 1)), rows * columns * spp * ba, kind)
     if draw(st.booleans()):
-        frame = _rle.encode(src, rows, columns, spp, ba, ba, big_endian, planar, False)
+        frame = _rle.encode(
+            describe(rows, columns, spp, ba, big_endian=big_endian, planar=planar), src
+        )
     else:
         frame = dicomrle.encode_frame(
             src,
@@ -165,7 +177,7 @@ def frames(draw: st.DrawFn) -> tuple[bytes, dict, bytes]:
         )
     if lsb_first:
         frame = lsb_order(frame, ba)
-    kw = kwargs(
+    kw = describe(
         rows,
         columns,
         spp,
@@ -181,12 +193,14 @@ def test_isas() -> None:
     assert ISAS[0] == "scalar" and "portable" in ISAS
     assert set(ISAS) == set(_rle.ISAS)
     with pytest.raises(ValueError, match="'isa' must be one of"):
-        _rle.decode_isa(b"", "neon", **kwargs(1, 1, 1, 1))
+        _rle.decode(describe(1, 1, 1, 1), b"", isa="neon")
 
 
 @RLE_RELAXED
 @given(frames())
-def test_every_isa_decodes_generated_frames(case: tuple[bytes, dict, bytes]) -> None:
+def test_every_isa_decodes_generated_frames(
+    case: tuple[bytes, _rle.Frame, bytes],
+) -> None:
     frame, kw, src = case
     assert decode_all(frame, kw) == src
 
@@ -198,8 +212,8 @@ def test_chunk_boundaries(isa: str) -> None:
     for spp, ba in ((1, 2), (3, 1), (1, 4), (1, 8), (2, 2), (5, 1), (3, 4), (15, 1)):
         rows, columns = 61, 523
         src = pixels(spp * ba, rows * columns * spp * ba, "runs")
-        frame = _rle.encode(src, rows, columns, spp, ba, ba, False, False, False)
-        out = _rle.decode_isa(frame, isa, **kwargs(rows, columns, spp, ba))
+        frame = _rle.encode(describe(rows, columns, spp, ba), src)
+        out = _rle.decode(describe(rows, columns, spp, ba), frame, isa=isa)
         assert out == src, (spp, ba)
 
 
@@ -227,12 +241,10 @@ def test_corpus_frames(image) -> None:  # type: ignore[no-untyped-def]
     src = bytes(ds.PixelData)[:n]
     if len(src) < n:
         pytest.skip("Pixel Data shorter than one frame")
-    frame = _rle.encode(
-        src, rows, columns, spp, ba, ba, image.big_endian, image.planar, False
-    )
-    kw = kwargs(
+    kw = describe(
         rows, columns, spp, ba, big_endian=image.big_endian, planar=bool(image.planar)
     )
+    frame = _rle.encode(kw, src)
     assert decode_all(frame, kw) == src
 
 
@@ -259,7 +271,7 @@ def test_frames_of_pylibjpeg_rle_and_pydicom() -> None:
         )[: rows * columns * spp]
         arr = arr.astype(f"<u{bits // 8}").reshape(rows, columns, spp)
         src = arr.tobytes()
-        kw = kwargs(rows, columns, spp, bits // 8)
+        kw = describe(rows, columns, spp, bits // 8)
         theirs = rle_encode(src, rows, columns, spp, bits, "<")
         assert decode_all(theirs, kw) == src
         checked += 1
@@ -286,20 +298,20 @@ def test_frames_of_pylibjpeg_rle_and_pydicom() -> None:
 # ------------------------------------------------------------ malformations
 
 ROWS, COLUMNS = 6, 20
-KW = kwargs(ROWS, COLUMNS, 1, 2)
+KW = describe(ROWS, COLUMNS, 1, 2)
 GREY = pixels(11, ROWS * COLUMNS * 2, "pairs")
-GOOD = _rle.encode(GREY, ROWS, COLUMNS, 1, 2, 2, False, False, False)
+GOOD = _rle.encode(KW, GREY)
 PLANE = ROWS * COLUMNS
 
 
-def check_against_pydicom(frame: bytes, kw: dict = KW) -> bytes | str:
+def check_against_pydicom(frame: bytes, kw: _rle.Frame = KW) -> bytes | str:
     """Our outcome; where both decoders accept, the same samples."""
     ours = decode_all(frame, kw)
     theirs = pydicom_decode(
-        frame, kw["rows"], kw["columns"], kw["samples_per_pixel"], kw["bytes_allocated"]
+        frame, kw.rows, kw.columns, kw.samples_per_pixel, kw.bytes_allocated
     )
     if isinstance(ours, bytes) and theirs is not None:
-        mine = decode_all(frame, {**kw, "planar": True})  # pydicom's layout
+        mine = decode_all(frame, by_plane(kw))  # pydicom's layout
         assert mine == theirs
     return ours
 
@@ -309,11 +321,11 @@ def test_longer_segment_is_accepted_and_flagged() -> None:
     longer = join([hi + bytes([0x02, 1, 2, 3]), lo])
     assert check_against_pydicom(longer) == GREY
     dst = bytearray(len(GREY))
-    assert _rle.decode_into(longer, dst, **KW) is True
-    assert _rle.decode_into(GOOD, dst, **KW) is False
+    assert _rle.decode_into(KW, longer, dst) is True
+    assert _rle.decode_into(KW, GOOD, dst) is False
     # A run that ends past the plane.
     run = join([bytes([257 - 128, 1]) * (PLANE // 128 + 1), lo])
-    assert _rle.decode_into(run, dst, **KW) is True
+    assert _rle.decode_into(KW, run, dst) is True
 
 
 def test_shorter_segment_names_segment_and_lengths() -> None:
@@ -324,7 +336,7 @@ def test_shorter_segment_names_segment_and_lengths() -> None:
         match=r"^RLE segment 2 of 2 decodes to 100 bytes, "
         rf"but its plane needs {PLANE} \(rows x columns\)$",
     ):
-        _rle.decode(short, **KW)
+        _rle.decode(KW, short)
     assert check_against_pydicom(short).startswith("ValueError")
 
 
@@ -364,7 +376,7 @@ def test_wrong_segment_count(count: int) -> None:
         match=rf"^the RLE header says {count} segments?, "
         "but 16-bit data with 1 sample per pixel needs 2$",
     ):
-        _rle.decode(bytes(frame), **KW)
+        _rle.decode(KW, bytes(frame))
     decode_all(bytes(frame), KW)
 
 
@@ -396,7 +408,7 @@ def test_offsets() -> None:
     for name, (offsets, message) in cases.items():
         frame = join([hi, lo], offsets=offsets)
         with pytest.raises(ValueError, match="^" + message):
-            _rle.decode(frame, **KW)
+            _rle.decode(KW, frame)
         assert decode_all(frame, KW).startswith("ValueError"), name
 
 
@@ -405,18 +417,18 @@ def test_offset_at_end_and_at_last_byte() -> None:
     n = len(GOOD)
     # The last segment starts at the end of the frame: empty, so short.
     with pytest.raises(ValueError, match=r"^RLE segment 2 of 2 decodes to 0 bytes"):
-        _rle.decode(join([hi, lo], offsets=[64, n]), **KW)
+        _rle.decode(KW, join([hi, lo], offsets=[64, n]))
     # ... at its last byte: a lone header gives nothing (or one byte).
     with pytest.raises(ValueError, match=r"^RLE segment 2 of 2 decodes to 0 bytes"):
-        _rle.decode(join([hi, lo], offsets=[64, n - 1]), **KW)
+        _rle.decode(KW, join([hi, lo], offsets=[64, n - 1]))
     # A replicate header as the last byte of a segment gives nothing.
     frame = join([hi, bytes([257 - (PLANE - 1), 5, 0x81])])
     with pytest.raises(ValueError, match=rf"decodes to {PLANE - 1} bytes"):
-        _rle.decode(frame, **KW)
+        _rle.decode(KW, frame)
     # A literal whose data runs past the end of its segment: what is there.
     frame = join([hi, bytes([257 - (PLANE - 3), 5, 0x05, 1, 2])])
     with pytest.raises(ValueError, match=rf"decodes to {PLANE - 1} bytes"):
-        _rle.decode(frame, **KW)
+        _rle.decode(KW, frame)
     assert check_against_pydicom(frame).startswith("ValueError")
     # ... and enough of it to fill the plane: accepted.
     frame = join([hi, bytes([257 - (PLANE - 3), 5, 0x05, 1, 2, 3])])
@@ -434,32 +446,22 @@ def test_segments_bounded_by_next_offset() -> None:
     with pytest.raises(
         ValueError, match=rf"^RLE segment 1 of 2 decodes to {PLANE - 1} bytes"
     ):
-        _rle.decode(join([hi, lo]), **KW)
+        _rle.decode(KW, join([hi, lo]))
 
 
 @pytest.mark.parametrize("isa", ISAS)
 def test_truncated_at_every_length(isa: str) -> None:
     for kw, src in (
         (KW, GREY),
-        (kwargs(3, 5, 3, 1, planar=True), pixels(3, 45, "noise")),
-        (kwargs(2, 3, 1, 8, big_endian=True), pixels(4, 48, "runs")),
+        (describe(3, 5, 3, 1, planar=True), pixels(3, 45, "noise")),
+        (describe(2, 3, 1, 8, big_endian=True), pixels(4, 48, "runs")),
     ):
-        frame = _rle.encode(
-            src,
-            kw["rows"],
-            kw["columns"],
-            kw["samples_per_pixel"],
-            kw["bytes_allocated"],
-            kw["bytes_allocated"],
-            kw["big_endian"],
-            kw["planar"],
-            False,
-        )
-        assert _rle.decode_isa(frame, isa, **kw) == src
+        frame = _rle.encode(kw, src)
+        assert _rle.decode(kw, frame, isa=isa) == src
         for n in range(len(frame)):
             # Odd lengths may only lose a pad byte: those still decode.
             try:
-                out = _rle.decode_isa(frame[:n], isa, **kw)
+                out = _rle.decode(kw, frame[:n], isa=isa)
             except ValueError:
                 continue
             assert out == src and n == len(frame) - 1
@@ -480,7 +482,7 @@ def test_every_isa_agrees_on_hostile_frames(
     count = spp * ba if fix else int(rng.integers(0, 17))
     offsets = sorted(int(o) for o in rng.integers(0, 64 + len(body) + 2, count))
     frame = join([body], count=count, offsets=offsets) if count else body
-    kw = kwargs(
+    kw = describe(
         int(rng.integers(1, 9)),
         int(rng.integers(1, 40)),
         spp,
@@ -497,24 +499,28 @@ def test_dst_too_small_or_read_only() -> None:
         match=r"^the destination buffer is 239 bytes, shorter "
         r"than the 240-byte frame$",
     ):
-        _rle.decode_into(GOOD, bytearray(239), **KW)
+        _rle.decode_into(KW, GOOD, bytearray(239))
     with pytest.raises((BufferError, ValueError)):
-        _rle.decode_into(GOOD, bytes(240), **KW)
+        _rle.decode_into(KW, GOOD, bytes(240))
     arr = np.zeros(240, np.uint8)
-    assert _rle.decode_into(GOOD, arr, **KW) is False
+    assert _rle.decode_into(KW, GOOD, arr) is False
     assert arr.tobytes() == GREY
-    with pytest.raises(ValueError, match="bytes allocated must be 1, 2, 4 or 8"):
-        _rle.decode(GOOD, **kwargs(ROWS, COLUMNS, 1, 3))
-    with pytest.raises(ValueError, match="rows, columns and samples per pixel"):
-        _rle.decode(GOOD, **kwargs(0, COLUMNS, 1, 2))
+    with pytest.raises(
+        ValueError, match=r"^'bits_allocated' must be 8, 16, 32 or 64, not 24$"
+    ):
+        describe(ROWS, COLUMNS, 1, 3)
+    with pytest.raises(
+        ValueError, match=r"^'rows' must be between 1 and 65535, not 0$"
+    ):
+        describe(0, COLUMNS, 1, 2)
     with pytest.raises(
         ValueError,
         match=r"^the RLE frame is 0 bytes, shorter than its "
         "64-byte header$",
     ):
-        _rle.decode(b"", **KW)
+        _rle.decode(KW, b"")
 
 
 def test_buffer_types() -> None:
     for src in (GOOD, bytearray(GOOD), memoryview(GOOD), np.frombuffer(GOOD, np.uint8)):
-        assert _rle.decode(src, **KW) == GREY
+        assert _rle.decode(KW, src) == GREY

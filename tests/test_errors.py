@@ -166,8 +166,9 @@ def test_encode_row_not_a_buffer(src):
              (1, 1, 4, 4)],
 )
 def test_encode_bound_invalid(args):
+    rows, columns, samples, bytes_allocated = args
     with pytest.raises(ValueError):
-        _rle.encode_bound(*args)
+        _ = _rle.Frame(rows, columns, samples, 8 * bytes_allocated).encode_bound
 
 
 # The pydicom plugin, called with the pydicom 2.x keyword arguments.

@@ -21,10 +21,7 @@ import dicomrle
 from dicomrle.codec import rle as _rle
 from test_decode_kernel import frames as frame_layouts
 
-KW = dict(
-    rows=6, columns=7, samples_per_pixel=3, bytes_allocated=2, big_endian=False,
-    planar=False,
-)  # fmt: skip
+KW = _rle.Frame(6, 7, 3, 16)
 LENGTH = 6 * 7 * 3 * 2
 
 
@@ -73,19 +70,17 @@ def decode_in_threads(decoder: _rle.FrameDecoder, threads: int, per_job: int) ->
 )
 def test_equals_decode_into_frame_by_frame(cases, copies, padding, threads) -> None:
     ((frame, kw, _),) = cases
-    one = bytearray(
-        kw["rows"] * kw["columns"] * kw["samples_per_pixel"] * kw["bytes_allocated"]
-    )
-    _rle.decode_into(frame, one, **kw)
+    one = bytearray(kw.rows * kw.columns * kw.samples_per_pixel * kw.bytes_allocated)
+    _rle.decode_into(kw, frame, one)
     frames = [frame, bytearray(frame), memoryview(frame)] * copies
-    decoder = _rle.FrameDecoder(frames, padding=padding, **kw)
+    decoder = _rle.FrameDecoder(kw, frames, padding=padding)
     assert (decoder.frames, decoder.frame_length) == (len(frames), len(one))
     decode_in_threads(decoder, threads, per_job=2)
     out = decoder.result()
     assert type(out) is bytes
     assert out == bytes(one) * len(frames) + bytes(padding)
     dst = np.full(len(one) * len(frames) + 5, 0xA5, np.uint8)
-    into = _rle.FrameDecoder(frames, dst, **kw)
+    into = _rle.FrameDecoder(kw, frames, dst)
     decode_in_threads(into, threads, per_job=3)
     assert into.result() is dst
     assert dst[: len(out) - padding].tobytes() == out[: len(out) - padding]
@@ -96,8 +91,8 @@ def test_errors_name_the_frame() -> None:
     frames, _ = encoded(5)
     bad = frames[3][:70]
     with pytest.raises(ValueError) as expected:
-        _rle.decode_into(bad, bytearray(LENGTH), **KW)
-    decoder = _rle.FrameDecoder([*frames[:3], bad, frames[4]], **KW)
+        _rle.decode_into(KW, bad, bytearray(LENGTH))
+    decoder = _rle.FrameDecoder(KW, [*frames[:3], bad, frames[4]])
     assert decoder.decode(0, 2) is False
     with pytest.raises(ValueError) as got:
         decoder.decode(2, 5)
@@ -105,14 +100,14 @@ def test_errors_name_the_frame() -> None:
     # Frames 0 to 2 are in, 3 failed and 4 was not reached.
     with pytest.raises(RuntimeError, match=r"^frame 3 is not decoded$"):
         decoder.result()
-    short = _rle.FrameDecoder([frames[0], b"\x01\x00\x00\x00"], **KW)
+    short = _rle.FrameDecoder(KW, [frames[0], b"\x01\x00\x00\x00"])
     with pytest.raises(ValueError, match=r"^frame 1: the RLE frame is 4 bytes"):
         short.decode(0, 2)
 
 
 def test_result_once_and_only_when_complete() -> None:
     frames, raw = encoded(4)
-    decoder = _rle.FrameDecoder(frames, **KW)
+    decoder = _rle.FrameDecoder(KW, frames)
     decoder.decode(0, 0)
     decoder.decode(2, 4)
     with pytest.raises(RuntimeError, match=r"^frame 0 is not decoded$"):
@@ -140,7 +135,7 @@ def test_result_once_and_only_when_complete() -> None:
 )
 def test_hostile_arguments(frames, dst, error, match) -> None:
     with pytest.raises(error, match=match):
-        _rle.FrameDecoder(frames, dst, **KW)
+        _rle.FrameDecoder(KW, frames, dst)
 
 
 def test_hostile_frame_sequences_never_crash() -> None:
@@ -151,8 +146,8 @@ def test_hostile_frame_sequences_never_crash() -> None:
             return 5
 
     with pytest.raises(IndexError):
-        _rle.FrameDecoder(Lying(frames), **KW)
-    decoder = _rle.FrameDecoder(frames, **KW)
+        _rle.FrameDecoder(KW, Lying(frames))
+    decoder = _rle.FrameDecoder(KW, frames)
     for start, stop in [(0, 3), (2, 1), (3, 3), (2**63, 2**63 + 1)]:
         with pytest.raises(IndexError):
             decoder.decode(start, stop)
@@ -160,20 +155,20 @@ def test_hostile_frame_sequences_never_crash() -> None:
         decoder.decode(-1, 1)
     # The frames are locked while held: a bytearray cannot be resized.
     held = bytearray(frames[0])
-    keep = _rle.FrameDecoder([held], **KW)
+    keep = _rle.FrameDecoder(KW, [held])
     with pytest.raises(BufferError):
         held.extend(b"x")
     keep.decode(0, 1)
     assert keep.result() == raw[0]
-    with pytest.raises(ValueError, match="bytes allocated"):
-        _rle.FrameDecoder(frames, **{**KW, "bytes_allocated": 3})
+    with pytest.raises(ValueError, match="'bits_allocated' must be 8, 16, 32 or 64"):
+        _rle.FrameDecoder(_rle.Frame(6, 7, 3, 24), frames)
     with pytest.raises(OverflowError, match="do not fit in memory"):
-        _rle.FrameDecoder(frames, padding=2**63 - 2 * LENGTH + 1, **KW)
+        _rle.FrameDecoder(KW, frames, padding=2**63 - 2 * LENGTH + 1)
     with pytest.raises(ValueError, match="new bytes output only"):
-        _rle.FrameDecoder(frames, bytearray(2 * LENGTH), padding=1, **KW)
+        _rle.FrameDecoder(KW, frames, bytearray(2 * LENGTH), padding=1)
     garbage = [bytes(np.random.default_rng(i).integers(0, 256, n, np.uint8)) for i, n in
                enumerate([0, 1, 63, 64, 65, 200, 5000])]  # fmt: skip
     for frame in garbage:
-        one = _rle.FrameDecoder([frame], **KW)
+        one = _rle.FrameDecoder(KW, [frame])
         with pytest.raises(ValueError, match=r"^frame 0: "):
             one.decode(0, 1)

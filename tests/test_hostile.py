@@ -30,7 +30,7 @@ FRAME = dict(rows=16, columns=16, samples_per_pixel=1, bits_allocated=16)
 def _frame_per_job(monkeypatch):
     """Jobs of one frame and every thread asked for, as with large images:
     the threaded paths run on the small test images too."""
-    monkeypatch.setattr("dicomrle.codec.arrays.JOB_BYTES", 1)
+    monkeypatch.setattr("dicomrle.codec.jobs.JOB_BYTES", 1)
 
 
 def ct_pixels() -> np.ndarray:
@@ -126,7 +126,7 @@ class TestSizes:
 
     def test_worst_case_past_32_bits(self):
         with pytest.raises(ValueError, match="4 GiB"):
-            _rle.encode_bound(65535, 65535, 1, 1)
+            _ = _rle.Frame(65535, 65535, 1, 8).encode_bound
 
     def test_frames_overflowing_32_bits(self):
         ds = dataset(np.zeros((4, 4), "<u2"), Rows=65535, Columns=65535, NumberOfFrames=2)

@@ -27,16 +27,10 @@ ACCEPTED = [v for v in VARIANTS if v.accept]
 REJECTED = [v for v in VARIANTS if not v.accept]
 
 
-def kernel(v: malformed.Variant, **more: object) -> dict:
-    return {
-        "rows": v.rows,
-        "columns": v.columns,
-        "samples_per_pixel": v.samples,
-        "bytes_allocated": v.bits // 8,
-        "big_endian": False,
-        "planar": True,
-        **more,
-    }
+def kernel(v: malformed.Variant) -> _rle.Frame:
+    return _rle.Frame(
+        v.rows, v.columns, v.samples, v.bits, byteorder="<", planar_configuration=1
+    )
 
 
 def length(v: malformed.Variant) -> int:
@@ -61,10 +55,10 @@ def test_the_policy_is_consistent() -> None:
 
 @pytest.mark.parametrize("v", ACCEPTED, ids=lambda v: v.id)
 def test_accepted(v: malformed.Variant) -> None:
-    assert _rle.decode(v.frame, **kernel(v)) == v.planar_bytes()
+    assert _rle.decode(kernel(v), v.frame) == v.planar_bytes()
     dst = bytearray(length(v) + 5)
     dst[-5:] = b"guard"
-    assert _rle.decode_into(v.frame, dst, **kernel(v)) is v.extra
+    assert _rle.decode_into(kernel(v), v.frame, dst) is v.extra
     assert dst[:-5] == v.planar_bytes() and dst[-5:] == b"guard"
 
     # The public function: either layout, either byte order.
@@ -120,9 +114,9 @@ def expected_message(v: malformed.Variant) -> str:
 def test_rejected(v: malformed.Variant) -> None:
     message = expected_message(v)
     with pytest.raises(ValueError, match=message):
-        _rle.decode(v.frame, **kernel(v))
+        _rle.decode(kernel(v), v.frame)
     with pytest.raises(ValueError, match=message):
-        _rle.decode_into(v.frame, bytearray(length(v)), **kernel(v))
+        _rle.decode_into(kernel(v), v.frame, bytearray(length(v)))
     with pytest.raises(ValueError, match=message):
         dicomrle.decode_frame(v.frame, **frame_kwargs(v))
 
@@ -132,7 +126,7 @@ def test_out_of_order_message_names_both_offsets() -> None:
     (v,) = [x for x in REJECTED if x.id == "offset-out-of-order[grey16]"]
     first, second = malformed.offsets_of(v.frame)[:2]
     with pytest.raises(ValueError) as info:
-        _rle.decode(v.frame, **kernel(v))
+        _rle.decode(kernel(v), v.frame)
     assert str(info.value) == (
         f"RLE segment 2 offset {second} is not after segment 1's offset {first}"
     )
@@ -166,14 +160,14 @@ def test_kernel_agrees_with_the_policy_on_damaged_frames(damage) -> None:
         want = malformed.reference_decode(frame, v.rows, v.columns, v.samples, v.bits)
     except ValueError as exc:
         with pytest.raises(ValueError) as info:
-            _rle.decode(frame, **kernel(v))
+            _rle.decode(kernel(v), frame)
         assert re.match(expected_kind(exc.args[0]), str(info.value)), (
             exc.args,
             str(info.value),
         )
         return
     dst = bytearray(length(v))
-    extra = _rle.decode_into(frame, dst, **kernel(v))
+    extra = _rle.decode_into(kernel(v), frame, dst)
     assert (bytes(dst), extra) == want
 
 
@@ -211,12 +205,7 @@ def test_gdcm_copy_of_mr_small_padded(tmp_path: Path) -> None:
     frame = value[at + 8 : at + 8 + int.from_bytes(value[at + 4 : at + 8], "little")]
     dst = bytearray(ds.Rows * ds.Columns * 2)
     assert _rle.decode_into(
+        _rle.Frame(ds.Rows, ds.Columns, 1, 16, byteorder="<", planar_configuration=0),
         frame,
         dst,
-        rows=ds.Rows,
-        columns=ds.Columns,
-        samples_per_pixel=1,
-        bytes_allocated=2,
-        big_endian=False,
-        planar=False,
     )

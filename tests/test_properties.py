@@ -135,7 +135,7 @@ def test_frame_structure(frame):
     rows, columns, samples = arr.shape
     encoded = encode_frame(arr.tobytes(), rows=rows, columns=columns,
                            samples_per_pixel=samples, bits_allocated=bits)
-    assert len(encoded) <= _rle.encode_bound(rows, columns, samples, bits // 8)
+    assert len(encoded) <= _rle.Frame(rows, columns, samples, bits).encode_bound
     parts = segments(encoded)
     assert len(parts) == samples * bits // 8
     for segment in parts:
@@ -201,6 +201,6 @@ def test_round_trip_worst_case(decoder, shape, bits):
     rows, columns, samples = shape
     encoded = encode_frame(arr, rows=rows, columns=columns, samples_per_pixel=samples,
                            bits_allocated=bits)
-    assert len(encoded) <= _rle.encode_bound(rows, columns, samples, bits // 8)
+    assert len(encoded) <= _rle.Frame(rows, columns, samples, bits).encode_bound
     decoded = FRAME_DECODERS[decoder](encoded, rows, columns, samples, bits)
     np.testing.assert_array_equal(decoded, arr)

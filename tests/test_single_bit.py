@@ -37,7 +37,7 @@ SEGMENTATION = "1.2.840.10008.5.1.4.1.1.66.4"
 @pytest.fixture(autouse=True)
 def _frame_per_job(monkeypatch):
     """Jobs of one frame: every job starts at its own bit offset."""
-    monkeypatch.setattr("dicomrle.codec.arrays.JOB_BYTES", 1)
+    monkeypatch.setattr("dicomrle.codec.jobs.JOB_BYTES", 1)
 
 
 def decode_frame(frame: bytes, rows: int, columns: int) -> np.ndarray:

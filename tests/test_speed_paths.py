@@ -42,14 +42,15 @@ FAST_ISAS = [isa for isa in _rle.ISAS if isa != "scalar"]
 
 
 def encode(src: bytes, rows: int, columns: int, samples: int, bits: int,
-           *, planar: int = 0, scalar: bool = False, isa: str | None = None,
-           **kw: object) -> bytes:
-    ba = bits // 8
-    return _rle.encode(
-        src, rows, columns, samples, ba, kw.get("bytes_per_sample", ba),
-        kw.get("big_endian", False), planar, kw.get("sign_extend", False),
-        scalar=scalar, isa=isa,
+           *, planar: int = 0, isa: str | None = None, **kw: object) -> bytes:
+    frame = _rle.Frame(
+        rows, columns, samples, bits,
+        byteorder=">" if kw.get("big_endian", False) else "<",
+        planar_configuration=int(planar),
+        bytes_per_sample=kw.get("bytes_per_sample"),
+        sign_extend=bool(kw.get("sign_extend", False)),
     )
+    return _rle.encode(frame, src, isa=isa)
 
 
 def segments(frame: bytes) -> list[bytes]:
@@ -102,13 +103,13 @@ def test_fast_matches_scalar_on_corpus(image: corpus.Image) -> None:
         src = bytes(image.frame(index))
         args = (src, image.rows, image.columns, image.samples, image.bits_allocated)
         fast = encode(*args, planar=image.planar)
-        assert fast == encode(*args, planar=image.planar, scalar=True)
+        assert fast == encode(*args, planar=image.planar, isa="scalar")
         if image.bits_allocated == 16 and image.samples == 1:
             # The same frame big-endian: the gather's other byte order.
             swapped = np.frombuffer(src, "<u2").astype(">u2").tobytes()
             big = encode(swapped, *args[1:], big_endian=True)
             assert big == fast
-            assert big == encode(swapped, *args[1:], big_endian=True, scalar=True)
+            assert big == encode(swapped, *args[1:], big_endian=True, isa="scalar")
 
 
 def rows_strategy(max_size: int = 700) -> st.SearchStrategy[bytes]:
@@ -143,7 +144,7 @@ def test_every_isa_matches_scalar_on_corpus(image: corpus.Image) -> None:
     for index in range(image.frames):
         src = bytes(image.frame(index))
         args = (src, image.rows, image.columns, image.samples, image.bits_allocated)
-        expected = encode(*args, planar=image.planar, scalar=True)
+        expected = encode(*args, planar=image.planar, isa="scalar")
         for isa in FAST_ISAS:
             assert encode(*args, planar=image.planar, isa=isa) == expected, isa
         if image.bits_allocated == 16 and image.samples == 1:
@@ -167,7 +168,7 @@ def test_every_isa_on_row_lengths() -> None:
             else:
                 row = rng.integers(0, 2, n, dtype=np.uint8)
             data = row.tobytes()
-            expected = _rle.encode_row(data, scalar=True)
+            expected = _rle.encode_row(data, isa="scalar")
             for isa in FAST_ISAS:
                 assert _rle.encode_row(data, isa=isa) == expected, (isa, n, kind)
 
@@ -176,7 +177,7 @@ def test_every_isa_on_row_lengths() -> None:
 @given(rows_strategy())
 def test_row_fast_matches_scalar_and_is_minimal(row: bytes) -> None:
     fast = _rle.encode_row(row)
-    assert fast == _rle.encode_row(row, scalar=True)
+    assert fast == _rle.encode_row(row, isa="scalar")
     for isa in FAST_ISAS:
         assert _rle.encode_row(row, isa=isa) == fast, isa
     assert decode_row(fast, len(row)) == row
@@ -210,10 +211,10 @@ def test_frame_fast_matches_scalar(
     src = (np.frombuffer(raw, np.uint8).astype(np.int64) % alphabet).astype(np.uint8).tobytes()
     kw = dict(bytes_per_sample=bps, big_endian=big_endian, sign_extend=sign_extend)
     fast = encode(src, rows, columns, samples, bits, planar=planar, **kw)
-    assert fast == encode(src, rows, columns, samples, bits, planar=planar, scalar=True, **kw)
+    assert fast == encode(src, rows, columns, samples, bits, planar=planar, isa="scalar", **kw)
     for isa in FAST_ISAS:
         assert encode(src, rows, columns, samples, bits, planar=planar, isa=isa, **kw) == fast, isa
-    assert len(fast) <= _rle.encode_bound(rows, columns, samples, ba)
+    assert len(fast) <= _rle.Frame(rows, columns, samples, 8 * ba).encode_bound
 
 
 # The 128-byte limits of the policy, as encodings. A literal packet is full
@@ -261,7 +262,7 @@ DISTINCT = bytes(range(1, 200))
 )
 def test_policy_at_the_limits(row: bytes, expected: bytes) -> None:
     assert _rle.encode_row(row) == expected
-    assert _rle.encode_row(row, scalar=True) == expected
+    assert _rle.encode_row(row, isa="scalar") == expected
     for isa in FAST_ISAS:
         assert _rle.encode_row(row, isa=isa) == expected, isa
     assert len(expected) == min_row_size(row)

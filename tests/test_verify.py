@@ -95,7 +95,7 @@ def test_a_spoiled_copy_is_refused(spoil, threads, tmp_path, monkeypatch):
         os.pwrite(fd, bytes(data), 0)
         return size
 
-    monkeypatch.setattr(_files._stream, "write", write_then_spoil)
+    monkeypatch.setattr(_files.stream, "write", write_then_spoil)
     out = tmp_path / "out" / "copy.dcm"
     src = plain(find("OBXXXX1A_2frame.dcm"))
     result = compress_file(src, out, verify=True, threads=threads)

@@ -13,11 +13,12 @@ import pytest
 from pydicom.encaps import encapsulate
 
 from dicomrle.codec import rle as _rle
-from dicomrle.codec.arrays import encode_in_order, frames_per_job, useful_threads
+from dicomrle.codec.arrays import encode_in_order
+from dicomrle.codec.jobs import frames_per_job, useful_threads
 from dicomrle.dicom.encaps import Encapsulator
-from dicomrle.codec.frame import encode, workspace
+from dicomrle.codec.frame import encode
 
-FRAME = {"rows": 7, "columns": 9, "samples_per_pixel": 3, "bits_allocated": 16}
+FRAME = _rle.Frame(7, 9, 3, 16)
 
 
 def frames(count: int, seed: int = 0) -> list[bytes]:
@@ -33,20 +34,20 @@ def frames(count: int, seed: int = 0) -> list[bytes]:
 
 
 def test_workspace_gives_what_encode_gives():
-    space = workspace(**FRAME)
+    space = _rle.Workspace(FRAME)
     for src in frames(20):
         (length,) = space.encode(src)
-        assert bytes(space) == space.to_bytes() == encode(src, **FRAME)
+        assert bytes(space) == space.to_bytes() == encode(src, FRAME)
         assert length == len(bytes(space))
 
 
 @pytest.mark.parametrize("count", [1, 2, 5])
 def test_workspace_encodes_frames_one_after_the_other(count):
     sources = frames(10)
-    space = workspace(5, **FRAME)
+    space = _rle.Workspace(FRAME, 5)
     for first in range(0, 10 - count + 1, count):
         lengths = space.encode(b"".join(sources[first : first + count]), count)
-        expected = [encode(f, **FRAME) for f in sources[first : first + count]]
+        expected = [encode(f, FRAME) for f in sources[first : first + count]]
         assert lengths == [len(e) for e in expected]
         assert [space.to_bytes(i) for i in range(count)] == expected
     with pytest.raises(IndexError, match=f"gave {count} frames"):
@@ -57,7 +58,7 @@ def test_workspace_encodes_frames_one_after_the_other(count):
 
 
 def test_workspace_capacity():
-    space = workspace(2, **FRAME)
+    space = _rle.Workspace(FRAME, 2)
     src = b"".join(frames(3))
     with pytest.raises(ValueError, match="between 1 and 2, not 3"):
         space.encode(src, 3)
@@ -66,31 +67,31 @@ def test_workspace_capacity():
     with pytest.raises(ValueError, match="shorter than the frames"):
         space.encode(src[: 2 * 7 * 9 * 3 * 2 - 1], 2)
     with pytest.raises(ValueError, match="'capacity'"):
-        workspace(0, **FRAME)
+        _rle.Workspace(FRAME, 0)
     with pytest.raises(ValueError, match="'capacity'"):
-        workspace(2**62, **FRAME)
+        _rle.Workspace(FRAME, 2**62)
 
 
 def test_workspace_refuses_to_encode_while_a_view_is_held():
-    space = workspace(**FRAME)
+    space = _rle.Workspace(FRAME)
     first, second = frames(2)
     space.encode(first)
     view = memoryview(space)
     assert view.readonly
     with pytest.raises(BufferError):
         space.encode(second)
-    assert bytes(view) == encode(first, **FRAME)
+    assert bytes(view) == encode(first, FRAME)
     view.release()
     space.encode(second)
-    assert bytes(space) == encode(second, **FRAME)
+    assert bytes(space) == encode(second, FRAME)
 
 
 def test_workspace_checks_its_parameters_and_sources():
     with pytest.raises(ValueError, match="bits_allocated"):
-        workspace(rows=2, columns=2, samples_per_pixel=1, bits_allocated=12)
+        _rle.Workspace(_rle.Frame(2, 2, 1, 12))
     with pytest.raises(ValueError, match="segments"):
-        workspace(rows=2, columns=2, samples_per_pixel=3, bits_allocated=64)
-    space = workspace(**FRAME)
+        _rle.Workspace(_rle.Frame(2, 2, 3, 64))
+    space = _rle.Workspace(FRAME)
     with pytest.raises(ValueError, match="shorter"):
         space.encode(bytes(7 * 9 * 3 * 2 - 1))
     with pytest.raises(ValueError, match="shorter"):
@@ -118,7 +119,7 @@ def test_encapsulator_writes_in_any_order():
 
 
 def test_encapsulator_extended_offset_table():
-    encoded = [encode(f, **FRAME) for f in frames(5)]
+    encoded = [encode(f, FRAME) for f in frames(5)]
     writer = Encapsulator(5, max(map(len, encoded)))
     for e in encoded:
         writer.append(e)
@@ -129,9 +130,9 @@ def test_encapsulator_extended_offset_table():
 
 def test_encapsulator_takes_a_workspace_s_frames():
     sources = frames(7)
-    encoded = [encode(f, **FRAME) for f in sources]
-    space = workspace(3, **FRAME)
-    writer = Encapsulator(7, _rle.encode_bound(7, 9, 3, 2))
+    encoded = [encode(f, FRAME) for f in sources]
+    space = _rle.Workspace(FRAME, 3)
+    writer = Encapsulator(7, FRAME.encode_bound)
     for first, count in ((0, 3), (3, 3), (6, 1)):
         space.encode(b"".join(sources[first : first + count]), count)
         assert writer.reserve_frames(space) == first
@@ -144,8 +145,8 @@ def test_encapsulator_takes_a_workspace_s_frames():
 
 def test_encapsulator_checks_a_workspace_s_frames():
     sources = frames(4)
-    space = workspace(3, **FRAME)
-    writer = Encapsulator(4, _rle.encode_bound(7, 9, 3, 2))
+    space = _rle.Workspace(FRAME, 3)
+    writer = Encapsulator(4, FRAME.encode_bound)
     with pytest.raises(ValueError, match="holds no frames"):
         writer.reserve_frames(space)
     space.encode(b"".join(sources[:3]), 3)
@@ -195,14 +196,14 @@ def test_encapsulator_refuses_what_would_break_the_value():
 @pytest.mark.parametrize("threads", [1, 2, 3, 8, 40])
 def test_encode_in_order_gives_the_frames_in_order(threads):
     sources = frames(33, seed=threads)
-    encoded = [encode(f, **FRAME) for f in sources]
+    encoded = [encode(f, FRAME) for f in sources]
     joined = b"".join(sources)
     size = len(sources[0])
     for per_job in (1, 2, 5, 33):
-        writer = Encapsulator(len(sources), _rle.encode_bound(7, 9, 3, 2))
+        writer = Encapsulator(len(sources), FRAME.encode_bound)
         encode_in_order(
             writer, len(sources), threads, per_job,
-            lambda n: workspace(n, **FRAME),
+            FRAME,
             lambda first, n: joined[first * size : (first + n) * size],
         )
         value, _, _ = writer.finish()
@@ -222,10 +223,10 @@ def test_encode_in_order_does_not_wait_for_a_slow_frame():
             later.set()  # frame 1 is encoded and waiting: the thread went on
         return sources[index]
 
-    writer = Encapsulator(8, _rle.encode_bound(7, 9, 3, 2))
-    encode_in_order(writer, 8, 2, 1, lambda n: workspace(n, **FRAME), source)
+    writer = Encapsulator(8, FRAME.encode_bound)
+    encode_in_order(writer, 8, 2, 1, FRAME, source)
     value, _, _ = writer.finish()
-    assert value == encapsulate([encode(f, **FRAME) for f in sources], has_bot=True)
+    assert value == encapsulate([encode(f, FRAME) for f in sources], has_bot=True)
 
 
 def test_encode_in_order_runs_on_several_threads_at_once():
@@ -238,10 +239,10 @@ def test_encode_in_order_runs_on_several_threads_at_once():
         barrier.wait()
         return sources[index]
 
-    writer = Encapsulator(3, _rle.encode_bound(7, 9, 3, 2))
-    encode_in_order(writer, 3, 3, 1, lambda n: workspace(n, **FRAME), source)
+    writer = Encapsulator(3, FRAME.encode_bound)
+    encode_in_order(writer, 3, 3, 1, FRAME, source)
     value, _, _ = writer.finish()
-    assert value == encapsulate([encode(f, **FRAME) for f in sources], has_bot=True)
+    assert value == encapsulate([encode(f, FRAME) for f in sources], has_bot=True)
 
 
 @pytest.mark.parametrize("threads", [1, 2, 4])
@@ -256,9 +257,9 @@ def test_encode_in_order_raises_the_first_error_and_stops(threads, failing):
             raise KeyError(index)
         return sources[index]
 
-    writer = Encapsulator(40, _rle.encode_bound(7, 9, 3, 2))
+    writer = Encapsulator(40, FRAME.encode_bound)
     with pytest.raises(KeyError):
-        encode_in_order(writer, 40, threads, 1, lambda n: workspace(n, **FRAME), source)
+        encode_in_order(writer, 40, threads, 1, FRAME, source)
     # Workers stop taking frames soon after one failed (a thread may take
     # a frame or two before it hears of it), not at the end.
     assert len([i for i in asked if i > failing]) <= 2 * (threads - 1)
@@ -267,12 +268,12 @@ def test_encode_in_order_raises_the_first_error_and_stops(threads, failing):
 
 
 def test_encode_in_order_reports_a_short_source():
-    writer = Encapsulator(4, _rle.encode_bound(7, 9, 3, 2))
+    writer = Encapsulator(4, FRAME.encode_bound)
     sources = frames(4)
     sources[2] = sources[2][:-1]
     with pytest.raises(ValueError, match="shorter"):
         encode_in_order(
-            writer, 4, 2, 1, lambda n: workspace(n, **FRAME),
+            writer, 4, 2, 1, FRAME,
             lambda first, n: sources[first],
         )
 
@@ -297,16 +298,17 @@ def test_encode_array_in_jobs_of_many_small_frames(threads, dtype, monkeypatch):
     """Enough small frames that encode_array encodes them many per call."""
     import dicomrle
 
-    monkeypatch.setattr("dicomrle.codec.arrays.JOB_BYTES", 4096)
+    monkeypatch.setattr("dicomrle.codec.jobs.JOB_BYTES", 4096)
 
     rng = np.random.default_rng(7)
     arr = rng.integers(0, 4, (203, 9, 11, 3)).astype(dtype)
     arr[::3] = arr[::3] * 50 + 7
     assert frames_per_job(arr[0].nbytes, len(arr), threads) > 1
     assert useful_threads(arr[0].nbytes, len(arr), threads) == threads
-    expected = [encode(np.ascontiguousarray(f).tobytes(), rows=9, columns=11,
-                       samples_per_pixel=3, bits_allocated=8 * arr.itemsize,
-                       byteorder=">" if dtype[0] == ">" else "<") for f in arr]
+    expected = [encode(np.ascontiguousarray(f).tobytes(),
+                       _rle.Frame(9, 11, 3, 8 * arr.itemsize,
+                                  byteorder=">" if dtype[0] == ">" else "<"))
+                for f in arr]
     assert dicomrle.encode_array(arr, threads=threads) == expected
     strided = np.asfortranarray(arr)  # not C-contiguous
     assert dicomrle.encode_array(strided, threads=threads) == expected

@@ -119,9 +119,17 @@ def check_layouts(rng: np.random.Generator) -> int:
                     values = sample_values(rng, (rows, columns, spp), bps)
                     data = source(values, bps, big, planar)
                     # Hand the kernel a buffer of exactly the frame's size.
-                    frame = _rle.encode(
-                        bytearray(data), rows, columns, spp, ba, bps, big, planar, sign
+                    desc = _rle.Frame(
+                        rows,
+                        columns,
+                        spp,
+                        8 * ba,
+                        byteorder=">" if big else "<",
+                        planar_configuration=int(planar),
+                        bytes_per_sample=bps,
+                        sign_extend=sign,
                     )
+                    frame = _rle.encode(desc, bytearray(data))
                     got = decode_frame(frame, rows, columns)
                     if got != expected_planes(values, ba, bps, sign):
                         raise AssertionError(

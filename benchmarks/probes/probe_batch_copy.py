@@ -14,15 +14,14 @@ threads.
 from __future__ import annotations
 
 import argparse
-import functools
 import sys
 import threading
 import time
 from pathlib import Path
 
 from dicomrle.codec import rle as _rle
-from dicomrle.codec.arrays import encode_in_order, frames_per_job
-from dicomrle.codec.frame import workspace
+from dicomrle.codec.arrays import encode_in_order
+from dicomrle.codec.jobs import frames_per_job
 from dicomrle.dicom.encaps import Encapsulator
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
@@ -69,10 +68,8 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=9)
     args = parser.parse_args()
     view = memoryview(frame_stack(FRAMES).tobytes())
-    bound = _rle.encode_bound(512, 512, 1, 2)
-    make = functools.partial(
-        workspace, rows=512, columns=512, samples_per_pixel=1, bits_allocated=16
-    )
+    frame = _rle.Frame(512, 512, 1, 16)
+    bound = frame.encode_bound
 
     def source(first: int, count: int) -> memoryview:
         return view[first * FRAME_BYTES : (first + count) * FRAME_BYTES]
@@ -86,7 +83,7 @@ def main() -> None:
                 )
                 per_job = frames_per_job(FRAME_BYTES, FRAMES, threads)
                 start = time.perf_counter()
-                encode_in_order(writer, FRAMES, threads, per_job, make, source)
+                encode_in_order(writer, FRAMES, threads, per_job, frame, source)
                 seconds = time.perf_counter() - start
                 copying = getattr(writer, "seconds", 0.0)
                 if seconds < best.get((kind, threads), (float("inf"), 0.0))[0]:

@@ -102,10 +102,10 @@ def run():
         return bytes(imagecodecs.dicomrle_decode(frame, f"<u{bits // 8}"))
     if name == "dicomrle":
         from dicomrle.codec import rle as _rle
-        return bytes(_rle.decode(frame, rows=rows, columns=columns,
-                                 samples_per_pixel=samples,
-                                 bytes_allocated=bits // 8, big_endian=False,
-                                 planar=True))
+        return bytes(_rle.decode(_rle.Frame(rows, columns, samples, bits,
+                                            byteorder="<",
+                                            planar_configuration=1),
+                                 frame))
     raise SystemExit(f"unknown decoder {name}")
 with warnings.catch_warnings(record=True) as caught:
     warnings.simplefilter("always")

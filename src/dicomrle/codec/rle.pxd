@@ -167,7 +167,11 @@ cdef class Frame:
     cdef readonly str byteorder
     cdef readonly bint planar, sign_extend, lsb_first
     cdef readonly Py_ssize_t segments
-    cdef readonly size_t frame_length, source_length, encode_bound
+    cdef readonly size_t frame_length, source_length
+    # What dicomrle_check said: a frame too large for RLE Lossless is
+    # described all the same, and refused when it is encoded or decoded.
+    cdef dicomrle_status status
+    cdef int usable(self) except -1
 
 
 cdef class Workspace:

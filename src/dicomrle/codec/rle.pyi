@@ -38,7 +38,8 @@ class Frame:
     segments: int
     frame_length: int
     source_length: int
-    encode_bound: int
+    @property
+    def encode_bound(self) -> int: ...
 
 def choice(name: str, value: object, allowed: tuple[int, ...]) -> int: ...
 def encode(frame: Frame, src: Buffer, *, isa: str | None = None) -> bytes: ...

@@ -195,9 +195,7 @@ cdef class Frame:
         self.c = make_frame(
             r, c, s, b, width, byteorder == ">", planar == 1 and s > 1, sign_extend
         )
-        cdef dicomrle_status status = dicomrle_check(&self.c)
-        if status != DICOMRLE_OK:
-            raise _error(status)
+        self.status = dicomrle_check(&self.c)
         self.lsb_first = lsb_first
         self.rows, self.columns, self.samples_per_pixel = r, c, s
         self.bits_allocated, self.bytes_allocated, self.bytes_per_sample = 8 * b, b, width
@@ -206,7 +204,17 @@ cdef class Frame:
         self.segments = s * b
         self.frame_length = dicomrle_frame_length(&self.c)
         self.source_length = r * c * s * width
-        self.encode_bound = dicomrle_encode_bound(&self.c)
+
+    cdef int usable(self) except -1:
+        """Raise what dicomrle_check found, if anything."""
+        if self.status != DICOMRLE_OK:
+            raise _error(self.status)
+        return 0
+
+    @property
+    def encode_bound(self) -> int:
+        self.usable()
+        return dicomrle_encode_bound(&self.c)
 
     def __repr__(self) -> str:
         return (
@@ -231,6 +239,7 @@ def encode(
     """
     cdef dicomrle_isa code = _isa_code(isa)
     cdef dicomrle_status status
+    frame.usable()
     if src.shape[0] == 0:
         raise ValueError("the source buffer is shorter than the frame")
 
@@ -291,6 +300,7 @@ cdef class Workspace:
 
     def __cinit__(self, Frame frame not None, size_t capacity=1, *, str isa=None):
         self._code = _isa_code(isa)
+        frame.usable()
         self._frame = frame.c
         self._bound = dicomrle_encode_bound(&self._frame)
         if capacity == 0 or capacity > (<size_t>PY_SSIZE_T_MAX) // self._bound:
@@ -447,6 +457,7 @@ def decode_into(
     surplus is ignored). Raises ValueError for a `dst` too small or a
     malformed frame.
     """
+    frame.usable()
     cdef size_t length = dicomrle_frame_length(&frame.c)
     cdef size_t dst_length = <size_t>dst.shape[0]
     if dst_length < length:
@@ -466,6 +477,7 @@ def decode_equals(
     """Decode one RLE Lossless frame into `scratch`, as ``decode_into``
     does, and return True if it equals `expected` (the frame length bytes
     exactly), False otherwise. Raises as ``decode_into`` does."""
+    frame.usable()
     cdef size_t length = dicomrle_frame_length(&frame.c)
     cdef size_t dst_length = <size_t>scratch.shape[0]
     cdef int differ
@@ -492,6 +504,7 @@ def decode(
     ``decode_into``. `isa` (a name of ``decode_isas()`` or "auto") selects
     one instruction set, for tests and benchmarks: all give the same."""
     cdef dicomrle_isa code = _isa_code(isa)
+    frame.usable()
     cdef size_t length = dicomrle_frame_length(&frame.c)
     out = PyBytes_FromStringAndSize(NULL, <Py_ssize_t>length)
     cdef uint8_t *dst = <uint8_t *>PyBytes_AS_STRING(out)
@@ -523,6 +536,7 @@ cdef class FrameDecoder:
         cdef Py_ssize_t count = len(frames)
         cdef Py_ssize_t i
         cdef size_t total
+        frame.usable()
         self._frame = frame.c
         self._lsb_first = frame.lsb_first
         self._frame_length = dicomrle_frame_length(&self._frame)
