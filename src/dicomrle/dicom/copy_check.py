@@ -105,9 +105,7 @@ def copy_problem(fd: int, size: int, *, encapsulated: bool) -> str | None:
         return "more than 64 MiB of elements after the Pixel Data"
     status, where = walk.walk_tail(copy.read(after, size - after))
     if status != walk.OK:
-        return (
-            f"after the Pixel Data: {walk.message(status)} (at byte {after + where})"
-        )
+        return f"after the Pixel Data: {walk.message(status)} (at byte {after + where})"
     return None
 
 

@@ -23,32 +23,34 @@ from __future__ import annotations
 
 import struct
 import threading
-from collections import namedtuple
 
 from dicomrle.codec import rle
 from dicomrle.codec.arrays import run_all
 from dicomrle.dicom import walk
-from dicomrle.dicom.stream import (
+from dicomrle.dicom.compress_bytes import image_pixel
+from dicomrle.dicom.file_bytes import (
+    ITEM,
     Cancelled,
     Fallback,
-    _read,
-    _read_into,
-    _text,
-    _write_parts,
+    Plan,
     file_meta,
-    image_pixel,
     kept_buffer,
+    read_exactly,
     read_head,
+    read_into,
     read_tail,
+    write_parts,
 )
+
+# The name plan() reads the walker's values by.
+from dicomrle.dicom.file_bytes import text_value as _text
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
-    from dicomrle.dicom.files import Cancel
+    from dicomrle.dicom.file_bytes import Cancel
 
 RLE_LOSSLESS = b"1.2.840.10008.1.2.5"
 EXPLICIT_LITTLE = b"1.2.840.10008.1.2.1\0"
-ITEM = struct.Struct("<HHI")
 # A batch of frames: at most this many bytes of fragments read, and of
 # frames decoded, at once (one frame at least).
 BATCH_IN = 32 << 20
@@ -65,35 +67,6 @@ class Invalid:
 
     def __init__(self, reason: str) -> None:
         self.reason = reason
-
-
-class Plan(
-    namedtuple(
-        "Plan",
-        [
-            "size",
-            "head",  # the file up to the Pixel Data element's header
-            "tail",  # the elements after the Pixel Data
-            "meta_end",
-            "planar_offset",  # where to write 0 in Planar Configuration, or None
-            "rows",
-            "columns",
-            "samples",
-            "bits_allocated",
-            # Each frame's fragments: (offset in the file, length) pairs.
-            "frames",
-            # Where the value of the (7FE0,0000) group length is, or None.
-            "group_length_at",
-        ],
-    )
-):
-    """What the byte route needs to decompress one file."""
-
-    __slots__ = ()
-
-    @property
-    def frame_length(self) -> int:
-        return self.rows * self.columns * self.samples * self.bits_allocated // 8
 
 
 def plan(fd: int, size: int) -> Plan | Fallback | Invalid:
@@ -159,7 +132,7 @@ def _items(
     can tell apart, are left to the pydicom route."""
 
     def header(at: int) -> tuple[int, int]:
-        data = head[at : at + 8] if at + 8 <= len(head) else _read(fd, 8, at)
+        data = head[at : at + 8] if at + 8 <= len(head) else read_exactly(fd, 8, at)
         group, element, length = ITEM.unpack(data)
         return group << 16 | element, length
 
@@ -192,7 +165,7 @@ def _items(
     offsets = [at - starts[1] for at in starts[1:]]
     if table_length:
         table = list(
-            struct.unpack(f"<{count}L", _read(fd, table_length, starts[0] + 8))
+            struct.unpack(f"<{count}L", read_exactly(fd, table_length, starts[0] + 8))
         )
         if count == 1 or table == offsets:
             return fragments, position
@@ -263,7 +236,7 @@ def write(
     for a frame that does not decode, Cancelled when `cancel` is set."""
     length = p.frame_length
     header = _header(p)
-    position = _write_parts(dst, [header], 0)
+    position = write_parts(dst, [header], 0)
     batches = _batches(p)
     # One buffer for the items, two for the frames: a batch is written by a
     # thread while the next is decoded.
@@ -275,7 +248,7 @@ def write(
 
     def write_out(out: memoryview, at: int) -> None:
         try:
-            _write_parts(dst, [out], at)
+            write_parts(dst, [out], at)
         except BaseException as exc:  # noqa: BLE001 - raised below
             failed.append(exc)
 
@@ -283,7 +256,7 @@ def write(
         for k, (first, last, start, end) in enumerate(batches):
             if cancel is not None and cancel.is_set():
                 raise Cancelled("cancelled")
-            _read_into(src, source[: end - start], start)
+            read_into(src, source[: end - start], start)
             if writing[k % 2].ident is not None:
                 writing[k % 2].join()  # its buffer is free again
             if failed:
@@ -305,7 +278,7 @@ def write(
     if failed:
         raise failed[0]
     pad = b"\0" * ((length * len(p.frames)) % 2)
-    return position + _write_parts(dst, [pad, p.tail], position)
+    return position + write_parts(dst, [pad, p.tail], position)
 
 
 def _decode_batch(
