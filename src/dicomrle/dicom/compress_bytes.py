@@ -41,22 +41,9 @@ from dicomrle.codec.frame import workspace
 
 # Imported here, at start-up, not on the first file: a Cython module's
 # initialisation swallows a KeyboardInterrupt raised while it runs.
-from dicomrle.dicom import implicit, walk
+from dicomrle.dicom import file_bytes, implicit, walk
 from dicomrle.dicom.encaps import FileEncapsulator
-from dicomrle.dicom.file_bytes import (
-    ITEM,
-    Cancelled,
-    Fallback,
-    Plan,
-    element,
-    file_meta,
-    kept_buffer,
-    read_exactly,
-    read_head,
-    read_into,
-    read_tail,
-    write_parts,
-)
+from dicomrle.dicom.file_bytes import Fallback, Plan, read_head, read_tail
 
 # The names image_pixel() and plan() read the walker's values by.
 from dicomrle.dicom.file_bytes import text_value as _text
@@ -365,7 +352,7 @@ def _implicit_parts(
                 return Fallback(
                     "more than 4 MiB of Implicit VR elements before the Pixel Data"
                 )
-            head = read_exactly(fd, available, 0)
+            head = file_bytes.read_exactly(fd, available, 0)
         except implicit.Refused as exc:
             return Fallback(f"Implicit VR Little Endian: {exc}")
     assert before.pixel is not None
@@ -373,7 +360,7 @@ def _implicit_parts(
     after = pixel_offset + pixel_length
     if size - after > IMPLICIT_LIMIT:
         return Fallback("more than 4 MiB of Implicit VR elements after the Pixel Data")
-    raw_tail = read_exactly(fd, size - after, after) if size > after else b""
+    raw_tail = file_bytes.read_exactly(fd, size - after, after) if size > after else b""
     try:
         tail = implicit.Rewrite(
             raw_tail,
@@ -407,20 +394,22 @@ def _prefix(p: Plan, bot: bytes, offsets: list[int] | None = None,
         struct.pack_into("<H", dataset, p.planar_offset - p.meta_end, 0)
     extended = b""
     if offsets is not None and lengths is not None:
-        extended = element(
+        extended = file_bytes.element(
             0x7FE0, 1, b"OV", struct.pack(f"<{len(offsets)}Q", *offsets)
-        ) + element(0x7FE0, 2, b"OV", struct.pack(f"<{len(lengths)}Q", *lengths))
+        ) + file_bytes.element(
+            0x7FE0, 2, b"OV", struct.pack(f"<{len(lengths)}Q", *lengths)
+        )
     if p.group_length_at is not None:
         length = _group_length(p, len(extended), len(bot), items)
         struct.pack_into("<I", dataset, p.group_length_at - p.meta_end, length)
     return b"".join(
         (
             p.head[:132],
-            file_meta(p.head, p.meta_end),
+            file_bytes.file_meta(p.head, p.meta_end),
             dataset,
             extended,
             struct.pack("<HH2sHI", 0x7FE0, 0x0010, b"OB", 0, 0xFFFFFFFF),
-            ITEM.pack(0xFFFE, 0xE000, len(bot)),
+            file_bytes.ITEM.pack(0xFFFE, 0xE000, len(bot)),
             bot,
         )
     )
@@ -437,7 +426,8 @@ def _group_length(p: Plan, extended: int, bot: int, items: int) -> int:
 def _group_length_offset(p: Plan) -> int:
     """Where the (7FE0,0000) group length's value is in the output."""
     assert p.group_length_at is not None
-    return 132 + len(file_meta(p.head, p.meta_end)) + p.group_length_at - p.meta_end
+    meta = file_bytes.file_meta(p.head, p.meta_end)
+    return 132 + len(meta) + p.group_length_at - p.meta_end
 
 
 def _workspace(p: Plan, capacity: int) -> rle.Workspace:
@@ -474,7 +464,7 @@ def write(
     bot = b"" if use_extended else bytes(4 * p.frames)
     prefix = _prefix(p, bot)
     start = len(prefix)
-    write_parts(dst, [prefix], 0)
+    file_bytes.write_parts(dst, [prefix], 0)
 
     threads = useful_threads(length, p.frames, threads)
     per_job = frames_per_job(length, p.frames, threads)
@@ -485,11 +475,11 @@ def write(
 
     def source(first: int, count: int) -> bytearray:
         if cancel is not None and cancel.is_set():
-            raise Cancelled("cancelled")
+            raise file_bytes.Cancelled("cancelled")
         buffer = getattr(buffers, "buffer", None)
         if buffer is None:
-            buffer = buffers.buffer = kept_buffer("read", per_job * length)
-        read_into(
+            buffer = buffers.buffer = file_bytes.kept_buffer("read", per_job * length)
+        file_bytes.read_into(
             src, memoryview(buffer)[: count * length], p.pixel_offset + first * length
         )
         return buffer
@@ -505,29 +495,33 @@ def write(
     )
     data_length, offsets, lengths = writer.finish()
     del writer
-    trailer = ITEM.pack(0xFFFE, 0xE0DD, 0) + p.tail
+    trailer = file_bytes.ITEM.pack(0xFFFE, 0xE0DD, 0) + p.tail
     if not use_extended and offsets[-1] > MAX_OFFSET:
         # The Basic Offset Table cannot hold the offsets: move the items
         # behind a prefix with the Extended Offset Table (PS3.3 C.7.6.3).
         new_prefix = _prefix(p, b"", offsets, lengths, data_length)
         _move(dst, start, data_length, len(new_prefix))
-        write_parts(dst, [new_prefix], 0)
+        file_bytes.write_parts(dst, [new_prefix], 0)
         end = len(new_prefix) + data_length
-        write_parts(dst, [trailer], end)
+        file_bytes.write_parts(dst, [trailer], end)
         os.ftruncate(dst, end + len(trailer))
         return end + len(trailer)
     if use_extended:
         extended_prefix = _prefix(p, b"", offsets, lengths, data_length)
         shift = len(extended_prefix) - start
         _move(dst, start, data_length, start + shift)
-        write_parts(dst, [extended_prefix], 0)
+        file_bytes.write_parts(dst, [extended_prefix], 0)
         start += shift
     else:
-        write_parts(dst, [struct.pack(f"<{p.frames}I", *offsets)], start - 4 * p.frames)
+        file_bytes.write_parts(
+            dst, [struct.pack(f"<{p.frames}I", *offsets)], start - 4 * p.frames
+        )
         if p.group_length_at is not None:
             length = _group_length(p, 0, len(bot), data_length)
-            write_parts(dst, [struct.pack("<I", length)], _group_length_offset(p))
-    write_parts(dst, [trailer], start + data_length)
+            file_bytes.write_parts(
+                dst, [struct.pack("<I", length)], _group_length_offset(p)
+            )
+    file_bytes.write_parts(dst, [trailer], start + data_length)
     return start + data_length + len(trailer)
 
 
@@ -535,14 +529,14 @@ def _write_one_frame(p: Plan, src: int, dst: int, cancel: Cancel | None) -> int:
     """``write`` for a single frame: encoded from memory, then the whole file
     written at once (a tree of small images is mostly such files)."""
     if cancel is not None and cancel.is_set():
-        raise Cancelled("cancelled")
+        raise file_bytes.Cancelled("cancelled")
     length = p.frame_length
     data: bytes | bytearray
     if p.pixels is not None:
         data = p.pixels
     else:
-        data = kept_buffer("read", length)
-        read_into(src, memoryview(data)[:length], p.pixel_offset)
+        data = file_bytes.kept_buffer("read", length)
+        file_bytes.read_into(src, memoryview(data)[:length], p.pixel_offset)
     space = _workspace(p, 1)
     (size,) = space.encode(data, 1)
     pad = b"\0" * (size % 2)
@@ -550,12 +544,12 @@ def _write_one_frame(p: Plan, src: int, dst: int, cancel: Cancel | None) -> int:
         parts: list[bytes | memoryview] = [
             # The Basic Offset Table: offset 0.
             _prefix(p, bytes(4), items=8 + size + len(pad)),
-            ITEM.pack(0xFFFE, 0xE000, size + len(pad)),
+            file_bytes.ITEM.pack(0xFFFE, 0xE000, size + len(pad)),
             frame,
             pad,
-            ITEM.pack(0xFFFE, 0xE0DD, 0) + p.tail,
+            file_bytes.ITEM.pack(0xFFFE, 0xE0DD, 0) + p.tail,
         ]
-        return write_parts(dst, parts, 0)
+        return file_bytes.write_parts(dst, parts, 0)
 
 
 def _move(fd: int, start: int, length: int, to: int) -> None:
@@ -565,6 +559,6 @@ def _move(fd: int, start: int, length: int, to: int) -> None:
     end = length
     while end > 0:
         begin = max(0, end - chunk)
-        data = read_exactly(fd, end - begin, start + begin)
-        write_parts(fd, [data], to + begin)
+        data = file_bytes.read_exactly(fd, end - begin, start + begin)
+        file_bytes.write_parts(fd, [data], to + begin)
         end = begin

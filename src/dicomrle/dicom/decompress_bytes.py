@@ -26,21 +26,9 @@ import threading
 
 from dicomrle.codec import rle
 from dicomrle.codec.arrays import run_all
-from dicomrle.dicom import walk
+from dicomrle.dicom import file_bytes, walk
 from dicomrle.dicom.compress_bytes import image_pixel
-from dicomrle.dicom.file_bytes import (
-    ITEM,
-    Cancelled,
-    Fallback,
-    Plan,
-    file_meta,
-    kept_buffer,
-    read_exactly,
-    read_head,
-    read_into,
-    read_tail,
-    write_parts,
-)
+from dicomrle.dicom.file_bytes import Fallback, Plan, read_head, read_tail
 
 # The name plan() reads the walker's values by.
 from dicomrle.dicom.file_bytes import text_value as _text
@@ -132,8 +120,12 @@ def _items(
     can tell apart, are left to the pydicom route."""
 
     def header(at: int) -> tuple[int, int]:
-        data = head[at : at + 8] if at + 8 <= len(head) else read_exactly(fd, 8, at)
-        group, element, length = ITEM.unpack(data)
+        data = (
+            head[at : at + 8]
+            if at + 8 <= len(head)
+            else file_bytes.read_exactly(fd, 8, at)
+        )
+        group, element, length = file_bytes.ITEM.unpack(data)
         return group << 16 | element, length
 
     starts: list[int] = []  # of the item headers: the table's first
@@ -165,7 +157,9 @@ def _items(
     offsets = [at - starts[1] for at in starts[1:]]
     if table_length:
         table = list(
-            struct.unpack(f"<{count}L", read_exactly(fd, table_length, starts[0] + 8))
+            struct.unpack(
+                f"<{count}L", file_bytes.read_exactly(fd, table_length, starts[0] + 8)
+            )
         )
         if count == 1 or table == offsets:
             return fragments, position
@@ -196,7 +190,7 @@ def _header(p: Plan) -> bytes:
     return b"".join(
         (
             p.head[:132],
-            file_meta(p.head, p.meta_end, EXPLICIT_LITTLE),
+            file_bytes.file_meta(p.head, p.meta_end, EXPLICIT_LITTLE),
             dataset,
             struct.pack("<HH2sHI", 0x7FE0, 0x0010, vr, 0, total + total % 2),
         )
@@ -236,27 +230,31 @@ def write(
     for a frame that does not decode, Cancelled when `cancel` is set."""
     length = p.frame_length
     header = _header(p)
-    position = write_parts(dst, [header], 0)
+    position = file_bytes.write_parts(dst, [header], 0)
     batches = _batches(p)
     # One buffer for the items, two for the frames: a batch is written by a
     # thread while the next is decoded.
-    source = memoryview(kept_buffer("source", max(e - s for _, _, s, e in batches)))
+    source = memoryview(
+        file_bytes.kept_buffer("source", max(e - s for _, _, s, e in batches))
+    )
     most = max(b - a for a, b, _, _ in batches) * length
-    frames = [memoryview(kept_buffer(name, most)) for name in ("frames", "frames2")]
+    frames = [
+        memoryview(file_bytes.kept_buffer(name, most)) for name in ("frames", "frames2")
+    ]
     writing: list[threading.Thread] = [threading.Thread()] * 2
     failed: list[BaseException] = []
 
     def write_out(out: memoryview, at: int) -> None:
         try:
-            write_parts(dst, [out], at)
+            file_bytes.write_parts(dst, [out], at)
         except BaseException as exc:  # noqa: BLE001 - raised below
             failed.append(exc)
 
     try:
         for k, (first, last, start, end) in enumerate(batches):
             if cancel is not None and cancel.is_set():
-                raise Cancelled("cancelled")
-            read_into(src, source[: end - start], start)
+                raise file_bytes.Cancelled("cancelled")
+            file_bytes.read_into(src, source[: end - start], start)
             if writing[k % 2].ident is not None:
                 writing[k % 2].join()  # its buffer is free again
             if failed:
@@ -278,7 +276,7 @@ def write(
     if failed:
         raise failed[0]
     pad = b"\0" * ((length * len(p.frames)) % 2)
-    return position + write_parts(dst, [pad, p.tail], position)
+    return position + file_bytes.write_parts(dst, [pad, p.tail], position)
 
 
 def _decode_batch(

@@ -191,18 +191,18 @@ def _same(a: os.stat_result, b: os.stat_result) -> bool:
     )
 
 
-def convert_file(
+def _convert(
     src: str | os.PathLike[str],
     dst: str | os.PathLike[str],
-    *,
     compress: bool,
-    overwrite: bool = False,
-    verify: bool = False,
-    threads: int | None = 1,
-    cancel: Cancel | None = None,
-    fsync: bool = False,
+    overwrite: bool,
+    verify: bool,
+    threads: int | None,
+    cancel: Cancel | None,
+    fsync: bool,
 ) -> FileResult:
-    """:func:`compress_file` (`compress` True) or :func:`decompress_file`."""
+    """:func:`compress_file` (`compress` True) or :func:`decompress_file`,
+    with their arguments."""
     start = time.perf_counter()
     src, dst = os.fspath(src), os.fspath(dst)
     threads = check_threads(threads)
@@ -381,16 +381,7 @@ def compress_file(
         The status ("written", "skipped" or "failed"), the reason, the
         sizes in bytes and the route the file took.
     """
-    return convert_file(
-        src,
-        dst,
-        compress=True,
-        overwrite=overwrite,
-        verify=verify,
-        threads=threads,
-        cancel=cancel,
-        fsync=fsync,
-    )
+    return _convert(src, dst, True, overwrite, verify, threads, cancel, fsync)
 
 
 def decompress_file(
@@ -411,10 +402,8 @@ def decompress_file(
 
     Parameters
     ----------
-    src, dst : str or os.PathLike
-        The file to read and the file to write.
-    overwrite : bool
-        Replace `dst` if it exists; otherwise such a file is skipped.
+    src, dst, overwrite
+        As for :func:`compress_file`.
     threads : int, optional
         Threads to decode the frames with; None for all usable cores.
     cancel : threading.Event, optional
@@ -428,15 +417,7 @@ def decompress_file(
         The status ("written", "skipped" or "failed"), the reason, and
         the sizes in bytes.
     """
-    return convert_file(
-        src,
-        dst,
-        compress=False,
-        overwrite=overwrite,
-        threads=threads,
-        cancel=cancel,
-        fsync=fsync,
-    )
+    return _convert(src, dst, False, overwrite, False, threads, cancel, fsync)
 
 
 def _same_as_source(plan: Plan, src: int, copy: int, size: int, threads: int) -> bool:
