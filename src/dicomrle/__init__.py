@@ -9,9 +9,9 @@ if TYPE_CHECKING:
     from typing import Any
 
     from dicomrle.codec.arrays import encode_array
-    from dicomrle.codec.frame import encode_frame
+    from dicomrle.codec.frame import decode_frame, encode_frame
     from dicomrle.dicom.compress import NotEncodable, compress
-    from dicomrle.dicom.decompress import decode_frame, decompress, pixel_array
+    from dicomrle.dicom.decompress import decompress, pixel_array
     from dicomrle.dicom.files import FileResult, compress_file, decompress_file
     from dicomrle.plugin import register
 
@@ -23,7 +23,7 @@ _HOMES = {
     "encode_array": "codec.arrays",
     "NotEncodable": "dicom.compress",
     "compress": "dicom.compress",
-    "decode_frame": "dicom.decompress",
+    "decode_frame": "codec.frame",
     "decompress": "dicom.decompress",
     "pixel_array": "dicom.decompress",
     "FileResult": "dicom.files",

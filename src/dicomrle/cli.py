@@ -12,7 +12,7 @@ import time
 from collections import Counter
 from types import SimpleNamespace
 
-from dicomrle.codec.arrays import usable_cores
+from dicomrle.codec.jobs import usable_cores
 from dicomrle.dicom.files import (
     FAILED,
     SKIPPED,

@@ -95,13 +95,13 @@ def get_pixeldata(ds: Dataset, rle_segment_order: str = ">") -> np.ndarray:
         raise NotImplementedError(
             f"dicomrle cannot decode this dataset: {exc}"
         ) from None
-    arr = np.empty(p.frame_length // p.kernel_bytes * len(p.frames), p.dtype())
-    decode_all(
-        p,
-        as_bytes_view(arr.view(np.uint8)),
-        big_endian=sys.byteorder == "big",
-        threads=None,
-        lsb_first=rle_segment_order == "<",
+    frame = p.decoded_as(
+        byteorder=">" if sys.byteorder == "big" else "<",
         planar=True,
+        lsb_first=rle_segment_order == "<",
     )
+    arr = np.empty(
+        frame.frame_length // frame.bytes_allocated * len(p.frames), p.dtype()
+    )
+    decode_all(p.frames, frame, as_bytes_view(arr.view(np.uint8)), threads=None)
     return arr

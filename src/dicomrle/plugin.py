@@ -58,7 +58,13 @@ def encode_pixel_data(src: Buffer, runner: Any = None, **kwargs: Any) -> bytes:
     bytes
         The encoded frame.
     """
-    from dicomrle.codec.frame import _is_one, as_bytes_view, encode, single_bit_frame
+    from dicomrle.codec.frame import (
+        as_bytes_view,
+        encode,
+        is_single_bit,
+        single_bit_frame,
+    )
+    from dicomrle.codec.rle import Frame
 
     # Read only: the runner's own options mapping, not a copy.
     opts = runner.options if runner is not None else kwargs
@@ -75,7 +81,7 @@ def encode_pixel_data(src: Buffer, runner: Any = None, **kwargs: Any) -> bytes:
     columns = opts["columns"]
     samples = opts["samples_per_pixel"]
     bits_allocated = opts["bits_allocated"]
-    if _is_one(bits_allocated):
+    if is_single_bit(bits_allocated):
         src = single_bit_frame(src, rows, columns, samples)
         bits_allocated = 8
     planar = opts.get("planar_configuration", 0) if samples > 1 else 0
@@ -83,12 +89,11 @@ def encode_pixel_data(src: Buffer, runner: Any = None, **kwargs: Any) -> bytes:
     # dataset's Planar Configuration says.
     if runner is not None and _is_array(runner):
         planar = 0
-    return encode(
-        src,
-        rows=rows,
-        columns=columns,
-        samples_per_pixel=samples,
-        bits_allocated=bits_allocated,
+    frame = Frame(
+        rows,
+        columns,
+        samples,
+        bits_allocated,
         byteorder=opts.get("byteorder") or "<",
         planar_configuration=planar,
         bytes_per_sample=_container_size(
@@ -96,6 +101,7 @@ def encode_pixel_data(src: Buffer, runner: Any = None, **kwargs: Any) -> bytes:
         ),
         sign_extend=opts.get("pixel_representation", 0) == 1,
     )
+    return encode(src, frame)
 
 
 def _is_array(runner: Any) -> bool:
@@ -199,8 +205,7 @@ def _decoder(
     """Check a frame's description (the runner's options); return a
     function decoding such a frame."""
     from dicomrle.codec import rle
-    from dicomrle.codec.frame import _is_one, check_single_bit
-    from dicomrle.dicom.decompress import _kernel
+    from dicomrle.codec.frame import check_single_bit, is_single_bit
 
     missing = [
         name
@@ -213,13 +218,12 @@ def _decoder(
         raise TypeError(f"missing decoding option(s): {', '.join(map(repr, missing))}")
     if order not in ("<", ">"):
         raise ValueError(f"'rle_segment_order' must be '<' or '>', not {order!r}")
-    if _is_one(bits_allocated):
+    if is_single_bit(bits_allocated):
         check_single_bit(samples)
         bits_allocated = 8
     return partial(
         rle.decode,
-        lsb_first=order == "<",
-        **_kernel(rows, columns, samples, bits_allocated, "<", 0),
+        rle.Frame(rows, columns, samples, bits_allocated, lsb_first=order == "<"),
     )
 
 

@@ -3,82 +3,33 @@ GIL, so plain threads encode frames in parallel."""
 
 from __future__ import annotations
 
-import operator
-import os
 import sys
 import threading
 
 from dicomrle.codec.frame import (
     BITS_ALLOCATED,
-    MAX_DIMENSION,
-    _choice,
     as_bytes_view,
     check_bit_values,
     check_single_bit,
     encode,
-    workspace,
 )
+from dicomrle.codec.jobs import check_threads, plan_jobs, run_all
+from dicomrle.codec.rle import Frame, Workspace, choice
 
 TYPE_CHECKING = False  # typing is slow to import: the command starts without it
 if TYPE_CHECKING:
     from collections.abc import Callable
-    from typing import Any, TypeVar
+    from typing import Protocol
 
     import numpy as np
 
     from dicomrle.codec.frame import Buffer
-    from dicomrle.codec.rle import Workspace
-    from dicomrle.dicom.encaps import Encapsulator, FileEncapsulator
 
-    T = TypeVar("T")
+    class FrameWriter(Protocol):
+        """Where encoded frames go, in order (an encapsulator)."""
 
-
-def usable_cores() -> int:
-    """Return the number of cores this process may run on."""
-    try:
-        return len(os.sched_getaffinity(0))
-    except AttributeError:  # pragma: no cover - macOS, Windows
-        return os.cpu_count() or 1
-
-
-def check_threads(threads: int | None) -> int:
-    """Return `threads`, or the usable cores when it is None."""
-    if threads is None:
-        return usable_cores()
-    try:
-        number = None if isinstance(threads, bool) else operator.index(threads)
-    except TypeError:
-        number = None
-    if number is None or number < 1:
-        raise ValueError(f"'threads' must be a positive int or None, not {threads!r}")
-    return number
-
-
-def run_all(func: Callable[[int], T], count: int, threads: int) -> list[T]:
-    """Return ``[func(0), ..., func(count - 1)]`` computed on `threads` threads."""
-    if threads == 1 or count == 1:
-        return [func(i) for i in range(count)]
-    from concurrent.futures import ThreadPoolExecutor  # not needed at start-up
-
-    with ThreadPoolExecutor(max_workers=min(threads, count)) as pool:
-        return list(pool.map(func, range(count)))
-
-
-# A job is this many bytes of source frames or more (one frame at least):
-# fewer hand-overs between threads for small frames.
-JOB_BYTES = 1 << 20
-
-
-def useful_threads(frame_length: int, count: int, threads: int) -> int:
-    """`threads`, but no more than one per JOB_BYTES of source frames:
-    starting threads costs more than a small image takes to encode."""
-    return max(1, min(threads, count * frame_length // JOB_BYTES))
-
-
-def frames_per_job(frame_length: int, count: int, threads: int) -> int:
-    """The frames a thread encodes at a time: about JOB_BYTES of them, but
-    few enough that every thread gets four jobs or more."""
-    return max(1, min(-(-JOB_BYTES // frame_length), count // (4 * threads)))
+        def reserve_frames(self, space: Workspace) -> int: ...
+        def write_frames(self, first: int, space: Workspace) -> None: ...
 
 
 class _InOrder:
@@ -88,7 +39,7 @@ class _InOrder:
     def __init__(
         self,
         jobs: int,
-        writer: Encapsulator | FileEncapsulator,
+        writer: FrameWriter,
         spaces: list[Workspace],
     ) -> None:
         self.jobs = jobs
@@ -136,17 +87,17 @@ class _InOrder:
 
 
 def encode_in_order(
-    writer: Encapsulator | FileEncapsulator,
+    writer: FrameWriter,
     count: int,
     threads: int,
     per_job: int,
-    make_workspace: Callable[[int], Workspace],
+    frame: Frame,
     source: Callable[[int, int], Buffer],
 ) -> None:
     """Encode `count` frames into `writer`, `per_job` at a time.
 
     ``source(first, n)`` gives frames first .. first + n - 1, one after the
-    other; ``make_workspace(n)`` makes a workspace for n frames. Each of
+    other; every frame is `frame`. Each of
     `threads` threads takes the next job and a free workspace (there are
     two per thread) and encodes the job's frames there. A job whose
     predecessors all have their places takes its own in `writer` and is
@@ -161,14 +112,14 @@ def encode_in_order(
         return min(per_job, count - job * per_job)
 
     if threads == 1 or jobs == 1:
-        space = make_workspace(per_job)
+        space = Workspace(frame, per_job)
         for job in range(jobs):
             space.encode(source(job * per_job, frames_of(job)), frames_of(job))
             writer.write_frames(writer.reserve_frames(space), space)
         return
     workers = min(threads, jobs)
     state = _InOrder(
-        jobs, writer, [make_workspace(per_job) for _ in range(2 * workers)]
+        jobs, writer, [Workspace(frame, per_job) for _ in range(2 * workers)]
     )
 
     def work() -> None:
@@ -286,15 +237,10 @@ def encode_array(
         raise TypeError(f"'arr' must hold integers or booleans, not {arr.dtype}")
     threads = check_threads(threads)
     frames, rows, columns, samples = _shape(arr, samples_per_pixel)
-    for name, size in (("rows", rows), ("columns", columns)):
-        if not 1 <= size <= MAX_DIMENSION:
-            raise ValueError(
-                f"'{name}' must be between 1 and {MAX_DIMENSION}, not {size}"
-            )
     if bits_allocated is None:
         bits_allocated = 1 if arr.dtype.kind == "b" else 8 * arr.dtype.itemsize
     else:
-        bits_allocated = _choice("bits_allocated", bits_allocated, (1, *BITS_ALLOCATED))
+        bits_allocated = choice("bits_allocated", bits_allocated, (1, *BITS_ALLOCATED))
     if bits_allocated == 1:
         arr = _single_bit(arr, samples)
         bits_allocated = 8
@@ -312,24 +258,23 @@ def encode_array(
         arr.dtype.byteorder == "=" and sys.byteorder == "big"
     )
     stack = arr.reshape(frames, rows, columns, samples)
-    kernel: dict[str, Any] = {
-        "rows": rows,
-        "columns": columns,
-        "samples_per_pixel": samples,
-        "bits_allocated": bits_allocated,
-        "byteorder": ">" if big else "<",
-        "bytes_per_sample": itemsize,
-        "sign_extend": arr.dtype.kind == "i",
-    }
-    threads = useful_threads(stack[0].nbytes, frames, threads)
-    per_job = frames_per_job(max(1, stack[0].nbytes), frames, threads)
+    frame = Frame(
+        rows,
+        columns,
+        samples,
+        bits_allocated,
+        byteorder=">" if big else "<",
+        bytes_per_sample=itemsize,
+        sign_extend=arr.dtype.kind == "i",
+    )
+    threads, per_job = plan_jobs(stack[0].nbytes, frames, threads)
 
     if per_job == 1:
         # Large frames: a fresh bytes object per frame, shrunk in place, is
         # faster than a copy out of a workspace, whose exact-size
         # allocations glibc serves from mmap.
         def one(index: int) -> bytes:
-            return encode(np.ascontiguousarray(stack[index]), **kernel)
+            return encode(np.ascontiguousarray(stack[index]), frame)
 
         return run_all(one, frames, threads)
 
@@ -339,7 +284,7 @@ def encode_array(
     def job(number: int) -> list[bytes]:
         space = getattr(spaces, "space", None)
         if space is None:
-            space = spaces.space = workspace(per_job, **kernel)
+            space = spaces.space = Workspace(frame, per_job)
         first = number * per_job
         part = np.ascontiguousarray(stack[first : first + per_job])
         space.encode(as_bytes_view(part), len(part))

@@ -1,10 +1,12 @@
-"""Validate frame parameters in Python before they reach the C kernel."""
+"""Encode and decode one frame: the checks of what the binding's ``Frame``
+does not describe (buffers, single-bit data), then the C kernel."""
 
 from __future__ import annotations
 
 import operator
 
 from dicomrle.codec import rle
+from dicomrle.codec.rle import Frame
 
 TYPE_CHECKING = False  # typing is slow to import: the command starts without it
 if TYPE_CHECKING:  # collections.abc.Buffer is new in Python 3.12
@@ -17,34 +19,19 @@ if TYPE_CHECKING:  # collections.abc.Buffer is new in Python 3.12
     # Python 3.12 and newer.
     Buffer: TypeAlias = "_Buffer | np.ndarray"
 
-MAX_SEGMENTS = 15
-MAX_DIMENSION = 65535  # Rows and Columns are US (PS3.3 C.7.6.3.1)
-BITS_ALLOCATED = (8, 16, 32, 64)
+#: Every Bits Allocated the encoder and decoder take, single-bit aside.
+BITS_ALLOCATED = rle.BITS_ALLOCATED
+MAX_DIMENSION = rle.MAX_DIMENSION
 
 
-def _positive(name: str, value: Any, maximum: int) -> int:
-    if isinstance(value, bool):
-        raise TypeError(f"'{name}' must be an int, not bool")
+def is_single_bit(bits_allocated: Any) -> bool:
+    """True if `bits_allocated` is the int 1 (a bool is not)."""
+    if isinstance(bits_allocated, bool):
+        return False
     try:
-        number = operator.index(value)
+        return operator.index(bits_allocated) == 1
     except TypeError:
-        raise TypeError(
-            f"'{name}' must be an int, not {type(value).__name__}"
-        ) from None
-    if not 1 <= number <= maximum:
-        raise ValueError(f"'{name}' must be between 1 and {maximum}, not {number}")
-    return number
-
-
-def _choice(name: str, value: Any, allowed: tuple[int, ...]) -> int:
-    text = ", ".join(map(str, allowed[:-1])) + f" or {allowed[-1]}"
-    try:
-        number = None if isinstance(value, bool) else operator.index(value)
-    except TypeError:
-        number = None
-    if number not in allowed:
-        raise ValueError(f"'{name}' must be {text}, not {value!r}")
-    return number
+        return False
 
 
 def as_bytes_view(src: object) -> memoryview:
@@ -75,154 +62,17 @@ def as_bytes_view(src: object) -> memoryview:
     return view.cast("B")
 
 
-def check_frame(
-    *,
-    rows: int,
-    columns: int,
-    samples_per_pixel: int,
-    bits_allocated: int,
-    planar_configuration: int,
-) -> tuple[int, int, int, int]:
-    """Check a frame's description; return rows, columns, samples and bytes
-    allocated as ints.
-
-    Raises
-    ------
-    TypeError
-        If a size is not an int.
-    ValueError
-        If a value is out of range or the frame needs more than 15 segments.
-    """
-    rows = _positive("rows", rows, MAX_DIMENSION)
-    columns = _positive("columns", columns, MAX_DIMENSION)
-    samples_per_pixel = _positive("samples_per_pixel", samples_per_pixel, MAX_SEGMENTS)
-    bytes_allocated = _choice("bits_allocated", bits_allocated, BITS_ALLOCATED) // 8
-    if samples_per_pixel * bytes_allocated > MAX_SEGMENTS:
-        raise ValueError(
-            f"'samples_per_pixel' ({samples_per_pixel}) times 'bits_allocated' / 8 "
-            f"({bytes_allocated}) is {samples_per_pixel * bytes_allocated} "
-            f"segments, but RLE Lossless allows at most {MAX_SEGMENTS}"
-        )
-    _choice("planar_configuration", planar_configuration, (0, 1))
-    return rows, columns, samples_per_pixel, bytes_allocated
-
-
-def _kernel_args(
-    rows: int,
-    columns: int,
-    samples_per_pixel: int,
-    bits_allocated: int,
-    byteorder: str,
-    planar_configuration: int,
-    bytes_per_sample: int | None,
-    sign_extend: bool,
-) -> tuple[int, int, int, int, int, bool, bool, bool]:
-    """Check every parameter of a frame; return the C kernel's arguments."""
-    rows, columns, samples_per_pixel, bytes_allocated = check_frame(
-        rows=rows,
-        columns=columns,
-        samples_per_pixel=samples_per_pixel,
-        bits_allocated=bits_allocated,
-        planar_configuration=planar_configuration,
-    )
-    if byteorder not in ("<", ">"):
-        raise ValueError(f"'byteorder' must be '<' or '>', not {byteorder!r}")
-    if bytes_per_sample is None:
-        bytes_per_sample = bytes_allocated
-    elif bytes_per_sample not in (1, 2, 4, 8) or bytes_per_sample > bytes_allocated:
-        raise ValueError(
-            f"'bytes_per_sample' must be 1, 2, 4 or 8 and at most "
-            f"{bytes_allocated}, not {bytes_per_sample!r}"
-        )
-    return (
-        rows,
-        columns,
-        samples_per_pixel,
-        bytes_allocated,
-        bytes_per_sample,
-        byteorder == ">",
-        planar_configuration == 1,
-        bool(sign_extend),
-    )
-
-
-def encode(
-    src: object,
-    *,
-    rows: int,
-    columns: int,
-    samples_per_pixel: int,
-    bits_allocated: int,
-    byteorder: str = "<",
-    planar_configuration: int = 0,
-    bytes_per_sample: int | None = None,
-    sign_extend: bool = False,
-) -> bytes:
-    """Check every parameter, then encode one frame with the C kernel.
-
-    `bytes_per_sample` is the container size of a sample in `src`, from 1 up
-    to ``bits_allocated // 8`` (the default); narrower samples are widened,
-    with the sign when `sign_extend` is true.
-    """
-    args = _kernel_args(
-        rows,
-        columns,
-        samples_per_pixel,
-        bits_allocated,
-        byteorder,
-        planar_configuration,
-        bytes_per_sample,
-        sign_extend,
-    )
-    rows, columns, samples_per_pixel, _, bytes_per_sample = args[:5]
+def encode(src: Buffer, frame: Frame) -> bytes:
+    """Encode one `frame` held in `src` (any C-contiguous buffer)."""
     view = as_bytes_view(src)
-    needed = rows * columns * samples_per_pixel * bytes_per_sample
+    needed = frame.source_length
     if view.nbytes < needed:
         raise ValueError(
-            f"'src' holds {view.nbytes} bytes, but a frame of {rows} rows x "
-            f"{columns} columns x {samples_per_pixel} samples x "
-            f"{bytes_per_sample} bytes needs {needed}"
+            f"'src' holds {view.nbytes} bytes, but a frame of {frame.rows} rows x "
+            f"{frame.columns} columns x {frame.samples_per_pixel} samples x "
+            f"{frame.bytes_per_sample} bytes needs {needed}"
         )
-    return rle.encode(view, *args)
-
-
-def workspace(
-    capacity: int = 1,
-    *,
-    rows: int,
-    columns: int,
-    samples_per_pixel: int,
-    bits_allocated: int,
-    byteorder: str = "<",
-    planar_configuration: int = 0,
-    bytes_per_sample: int | None = None,
-    sign_extend: bool = False,
-) -> rle.Workspace:
-    """Check every parameter, then return a workspace that encodes up to
-    `capacity` frames at a time like ``encode``, into buffers it keeps (one
-    thread at a time)."""
-    return rle.Workspace(
-        *_kernel_args(
-            rows,
-            columns,
-            samples_per_pixel,
-            bits_allocated,
-            byteorder,
-            planar_configuration,
-            bytes_per_sample,
-            sign_extend,
-        ),
-        capacity=capacity,
-    )
-
-
-def _is_one(value: Any) -> bool:
-    if isinstance(value, bool):
-        return False
-    try:
-        return operator.index(value) == 1
-    except TypeError:
-        return False
+    return rle.encode(frame, view)
 
 
 def check_single_bit(samples_per_pixel: object) -> None:
@@ -239,10 +89,9 @@ def unpack_single_bit(
 ) -> np.ndarray:
     """One byte, 0 or 1, per pixel of a packed single-bit frame."""
     check_single_bit(samples_per_pixel)
-    rows = _positive("rows", rows, MAX_DIMENSION)
-    columns = _positive("columns", columns, MAX_DIMENSION)
+    frame = Frame(rows, columns, 1, 8)
     view = as_bytes_view(src)
-    pixels = rows * columns
+    pixels = frame.rows * frame.columns
     needed = -(-pixels // 8)
     if view.nbytes < needed:
         raise ValueError(
@@ -261,10 +110,9 @@ def single_bit_frame(
     import numpy as np
 
     check_single_bit(samples_per_pixel)
+    frame = Frame(rows, columns, 1, 8)
     view = as_bytes_view(src)
-    pixels = _positive("rows", rows, MAX_DIMENSION) * _positive(
-        "columns", columns, MAX_DIMENSION
-    )
+    pixels = frame.rows * frame.columns
     if view.nbytes < pixels or view.nbytes == -(-pixels // 8):
         return unpack_single_bit(view, rows, columns, samples_per_pixel)
     unpacked = np.frombuffer(view, np.uint8, count=pixels)
@@ -347,15 +195,115 @@ def encode_frame(
     >>> frame[64:]
     b'\\xfd\\x00\\xfd\\x00'
     """
-    if _is_one(bits_allocated):
+    if is_single_bit(bits_allocated):
         src = unpack_single_bit(src, rows, columns, samples_per_pixel)
         bits_allocated = 8
-    return encode(
-        src,
-        rows=rows,
-        columns=columns,
-        samples_per_pixel=samples_per_pixel,
-        bits_allocated=bits_allocated,
+    frame = Frame(
+        rows,
+        columns,
+        samples_per_pixel,
+        bits_allocated,
         byteorder=byteorder,
         planar_configuration=planar_configuration,
     )
+    return encode(src, frame)
+
+
+def pack_single_bit(pixels: np.ndarray) -> bytes:
+    """Pack one byte (0 or 1) per pixel into bits, pixel k in bit k % 8 of
+    byte k // 8 (PS3.5 8.1.1, D.2).
+
+    Raises
+    ------
+    ValueError
+        If a byte is neither 0 nor 1.
+    """
+    import numpy as np
+
+    if pixels.size and pixels.max() > 1:
+        raise ValueError(
+            "the single-bit RLE segment holds values other than 0 and 1, so "
+            "it cannot be packed into bits"
+        )
+    return np.packbits(pixels.reshape(-1), bitorder="little").tobytes()
+
+
+def decode_frame(
+    src: Buffer,
+    *,
+    rows: int,
+    columns: int,
+    samples_per_pixel: int,
+    bits_allocated: int,
+    byteorder: str = "<",
+    planar_configuration: int = 0,
+    lsb_first: bool = False,
+) -> bytes:
+    """Return one RLE Lossless frame decoded, as it is stored uncompressed.
+
+    Parameters
+    ----------
+    src : bytes-like
+        The RLE Lossless frame (PS3.5 Annex G): its 64-byte header and
+        segments. Bytes past the last segment are ignored.
+    rows, columns : int
+        The frame's size, 1 to 65535 each.
+    samples_per_pixel : int
+        Samples per pixel, e.g. 1 for greyscale or 3 for RGB.
+    bits_allocated : int
+        1 (monochrome only), 8, 16, 32 or 64. A single-bit frame has one
+        byte (0 or 1) per pixel in its one segment and is returned packed,
+        pixel k in bit k % 8 of byte k // 8.
+    byteorder : {"<", ">"}
+        The byte order of the returned samples.
+    planar_configuration : {0, 1}
+        0 to return the samples of a pixel together (R1G1B1R2G2B2...), 1
+        for a plane per sample (R1R2...G1G2...B1B2...).
+    lsb_first : bool
+        True for non-conformant frames whose segments hold the least
+        significant byte of each sample first (pydicom's
+        ``rle_segment_order="<"``).
+
+    Returns
+    -------
+    bytes
+        The frame, ``rows * columns * samples_per_pixel * bits_allocated
+        / 8`` bytes (rounded up for single-bit frames).
+
+    Raises
+    ------
+    TypeError
+        If `src` is not a bytes-like object or a size is not an int.
+    ValueError
+        If a parameter is out of range or `src` is not a valid RLE frame
+        of that size: the message names the segment and what is wrong.
+
+    Examples
+    --------
+    >>> import dicomrle
+    >>> frame = dicomrle.encode_frame(
+    ...     bytes(range(8)), rows=2, columns=4, samples_per_pixel=1, bits_allocated=8
+    ... )
+    >>> dicomrle.decode_frame(
+    ...     frame, rows=2, columns=4, samples_per_pixel=1, bits_allocated=8
+    ... )
+    b'\\x00\\x01\\x02\\x03\\x04\\x05\\x06\\x07'
+    """
+    single = is_single_bit(bits_allocated)
+    if single:
+        check_single_bit(samples_per_pixel)
+    frame = Frame(
+        rows,
+        columns,
+        samples_per_pixel,
+        8 if single else bits_allocated,
+        byteorder=byteorder,
+        planar_configuration=planar_configuration,
+        lsb_first=bool(lsb_first),
+    )
+    decoded = rle.decode(frame, as_bytes_view(src))
+    if single:
+        import numpy as np
+
+        return pack_single_bit(np.frombuffer(decoded, np.uint8))
+    return decoded

@@ -160,6 +160,16 @@ cdef inline dicomrle_frame make_frame(
     return frame
 
 
+cdef class Frame:
+    cdef dicomrle_frame c
+    cdef readonly Py_ssize_t rows, columns, samples_per_pixel
+    cdef readonly Py_ssize_t bits_allocated, bytes_allocated, bytes_per_sample
+    cdef readonly str byteorder
+    cdef readonly bint planar, sign_extend, lsb_first
+    cdef readonly Py_ssize_t segments
+    cdef readonly size_t frame_length, source_length, encode_bound
+
+
 cdef class Workspace:
     cdef dicomrle_frame _frame
     cdef dicomrle_isa _code

@@ -1,4 +1,4 @@
-"""Type stubs of the Cython binding of the C RLE kernel (_rle.pyx)."""
+"""Type stubs of the Cython binding of the C RLE kernel (rle.pyx)."""
 
 from collections.abc import Sequence
 from typing import Any
@@ -7,108 +7,66 @@ from dicomrle.codec.frame import Buffer
 
 SIMD: str
 ISAS: tuple[str, ...]
+MAX_SEGMENTS: int
+MAX_DIMENSION: int
+BITS_ALLOCATED: tuple[int, ...]
 
-def encode_bound(
-    rows: int, columns: int, samples_per_pixel: int, bytes_allocated: int
-) -> int: ...
-def encode(
-    src: Buffer,
-    rows: int,
-    columns: int,
-    samples_per_pixel: int,
-    bytes_allocated: int,
-    bytes_per_sample: int,
-    big_endian: bool,
-    planar: bool,
-    sign_extend: bool,
-    scalar: bool = False,
-    isa: str | None = None,
-) -> bytes: ...
-def encode_row(src: Buffer, scalar: bool = False, isa: str | None = None) -> bytes: ...
-
-class Workspace:
+class Frame:
+    lsb_first: bool
     def __init__(
         self,
         rows: int,
         columns: int,
         samples_per_pixel: int,
-        bytes_allocated: int,
-        bytes_per_sample: int,
-        big_endian: bool,
-        planar: bool,
-        sign_extend: bool,
-        scalar: bool = False,
-        isa: str | None = None,
-        capacity: int = 1,
+        bits_allocated: int,
+        *,
+        byteorder: str = "<",
+        planar_configuration: int = 0,
+        bytes_per_sample: int | None = None,
+        sign_extend: bool = False,
+        lsb_first: bool = False,
+    ) -> None: ...
+    rows: int
+    columns: int
+    samples_per_pixel: int
+    bits_allocated: int
+    bytes_allocated: int
+    bytes_per_sample: int
+    byteorder: str
+    planar: bool
+    sign_extend: bool
+    segments: int
+    frame_length: int
+    source_length: int
+    encode_bound: int
+
+def choice(name: str, value: object, allowed: tuple[int, ...]) -> int: ...
+def encode(frame: Frame, src: Buffer, *, isa: str | None = None) -> bytes: ...
+def encode_row(src: Buffer, *, isa: str | None = None) -> bytes: ...
+
+class Workspace:
+    def __init__(
+        self, frame: Frame, capacity: int = 1, *, isa: str | None = None
     ) -> None: ...
     def encode(self, src: Buffer, count: int = 1) -> list[int]: ...
     def to_bytes(self, index: int = 0) -> bytes: ...
     def __buffer__(self, flags: int, /) -> memoryview: ...
     def __release_buffer__(self, buffer: memoryview, /) -> None: ...
 
-def decode_into(
-    src: Buffer,
-    dst: Buffer,
-    *,
-    rows: int,
-    columns: int,
-    samples_per_pixel: int,
-    bytes_allocated: int,
-    big_endian: bool,
-    planar: bool,
-    lsb_first: bool = False,
-) -> bool: ...
-def decode(
-    src: Buffer,
-    *,
-    rows: int,
-    columns: int,
-    samples_per_pixel: int,
-    bytes_allocated: int,
-    big_endian: bool,
-    planar: bool,
-    lsb_first: bool = False,
-) -> bytes: ...
+def decode_into(frame: Frame, src: Buffer, dst: Buffer) -> bool: ...
+def decode(frame: Frame, src: Buffer, *, isa: str | None = None) -> bytes: ...
 def decode_equals(
-    src: Buffer,
-    expected: Buffer,
-    scratch: Buffer,
-    *,
-    rows: int,
-    columns: int,
-    samples_per_pixel: int,
-    bytes_allocated: int,
-    big_endian: bool,
-    planar: bool,
-    lsb_first: bool = False,
+    frame: Frame, src: Buffer, expected: Buffer, scratch: Buffer
 ) -> bool: ...
-def decode_isa(
-    src: Buffer,
-    isa: str,
-    *,
-    rows: int,
-    columns: int,
-    samples_per_pixel: int,
-    bytes_allocated: int,
-    big_endian: bool,
-    planar: bool,
-    lsb_first: bool = False,
-) -> bytes: ...
 def decode_isas() -> list[str]: ...
 
 class FrameDecoder:
     def __init__(
         self,
+        frame: Frame,
         frames: Sequence[Buffer],
         dst: Buffer | None = None,
         *,
-        rows: int,
-        columns: int,
-        samples_per_pixel: int,
-        bytes_allocated: int,
-        big_endian: bool,
-        planar: bool,
-        lsb_first: bool = False,
         padding: int = 0,
     ) -> None: ...
     @property

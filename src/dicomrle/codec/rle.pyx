@@ -1,5 +1,7 @@
 """Cython binding of the C RLE kernel: buffers in, bytes out, GIL released."""
 
+import operator
+
 cimport cython
 from cpython.buffer cimport (
     PyBUF_SIMPLE,
@@ -50,6 +52,10 @@ from dicomrle.codec.rle cimport (
 
 SIMD = dicomrle_simd().decode("ascii")
 
+MAX_SEGMENTS = 15
+MAX_DIMENSION = 65535  # Rows and Columns are US (PS3.3 C.7.6.3.1)
+BITS_ALLOCATED = (8, 16, 32, 64)
+
 # The instruction sets by the names tests and benchmarks use; "portable" is
 # the 64-bit word path ("swar64", or "bytewise" on big-endian hosts).
 _ISA_CODES = {
@@ -66,9 +72,7 @@ ISAS = tuple(
 )
 
 
-cdef dicomrle_isa _isa_code(str isa, bint scalar) except *:
-    if scalar:
-        return DICOMRLE_ISA_SCALAR
+cdef dicomrle_isa _isa_code(str isa) except *:
     if isa is None:
         return DICOMRLE_ISA_AUTO
     try:
@@ -91,69 +95,147 @@ cdef object _error(dicomrle_status status):
     return ValueError(message)
 
 
-cdef dicomrle_frame _checked_frame(
-    size_t rows,
-    size_t columns,
-    size_t samples_per_pixel,
-    size_t bytes_allocated,
-    size_t bytes_per_sample,
-    bint big_endian,
-    bint planar,
-    bint sign_extend,
-) except *:
-    cdef dicomrle_frame frame = make_frame(
-        rows, columns, samples_per_pixel, bytes_allocated, bytes_per_sample,
-        big_endian, planar, sign_extend,
-    )
-    cdef dicomrle_status status = dicomrle_check(&frame)
-    if status != DICOMRLE_OK:
-        raise _error(status)
-    return frame
+cdef Py_ssize_t _positive(str name, object value, Py_ssize_t maximum) except -1:
+    if isinstance(value, bool):
+        raise TypeError(f"'{name}' must be an int, not bool")
+    try:
+        number = operator.index(value)
+    except TypeError:
+        raise TypeError(f"'{name}' must be an int, not {type(value).__name__}") from None
+    if not 1 <= number <= maximum:
+        raise ValueError(f"'{name}' must be between 1 and {maximum}, not {number}")
+    return number
 
 
-def encode_bound(
-    size_t rows,
-    size_t columns,
-    size_t samples_per_pixel,
-    size_t bytes_allocated,
-) -> int:
-    """Return the worst-case size of an encoded frame, header included."""
-    cdef dicomrle_frame frame = _checked_frame(
-        rows, columns, samples_per_pixel, bytes_allocated, bytes_allocated, 0, 0, 0
-    )
-    return dicomrle_encode_bound(&frame)
+def choice(str name, object value, tuple allowed) -> int:
+    """`value` as an int if it is one of `allowed`; else a ValueError that
+    names the parameter and what it may be."""
+    try:
+        number = None if isinstance(value, bool) else operator.index(value)
+    except TypeError:
+        number = None
+    if number not in allowed:
+        last = len(allowed) - 1  # no negative indexes: wraparound is off
+        text = ", ".join(map(str, allowed[:last])) + f" or {allowed[last]}"
+        raise ValueError(f"'{name}' must be {text}, not {value!r}")
+    return number
+
+
+cdef class Frame:
+    """One frame's description, checked once; every encode and decode entry
+    takes it.
+
+    Parameters
+    ----------
+    rows, columns : int
+        1 to 65535 each.
+    samples_per_pixel : int
+        1 to 15.
+    bits_allocated : {8, 16, 32, 64}
+        ``samples_per_pixel * bits_allocated / 8`` segments, 15 at most.
+    byteorder : {"<", ">"}
+        The byte order of the decoded (or to be encoded) samples.
+    planar_configuration : {0, 1}
+        1 if each sample has a plane of its own.
+    bytes_per_sample : int, optional
+        For encoding: the container size of a sample in the source, 1, 2, 4
+        or 8 and at most ``bits_allocated // 8`` (the default); narrower
+        samples are widened, with the sign when `sign_extend` is true.
+    sign_extend : bool
+    lsb_first : bool
+        For decoding: the segments of a sample come least significant first.
+
+    Its attributes are these values as checked, and ``bytes_allocated``,
+    ``planar`` (Planar Configuration 1 with more than one sample),
+    ``segments``, ``frame_length`` (the bytes decoded), ``source_length``
+    (an encoder's source, `bytes_per_sample` each) and ``encode_bound``
+    (the worst-case encoded size, header included).
+
+    Raises
+    ------
+    TypeError
+        If a size is not an int.
+    ValueError
+        If a value is out of range or the frame needs more than 15 segments.
+    """
+
+    def __init__(
+        self,
+        rows,
+        columns,
+        samples_per_pixel,
+        bits_allocated,
+        *,
+        byteorder="<",
+        planar_configuration=0,
+        bytes_per_sample=None,
+        bint sign_extend=False,
+        bint lsb_first=False,
+    ):
+        cdef Py_ssize_t r = _positive("rows", rows, MAX_DIMENSION)
+        cdef Py_ssize_t c = _positive("columns", columns, MAX_DIMENSION)
+        cdef Py_ssize_t s = _positive("samples_per_pixel", samples_per_pixel, MAX_SEGMENTS)
+        cdef Py_ssize_t b = choice("bits_allocated", bits_allocated, BITS_ALLOCATED) // 8
+        cdef Py_ssize_t width = b
+        if s * b > MAX_SEGMENTS:
+            raise ValueError(
+                f"'samples_per_pixel' ({s}) times 'bits_allocated' / 8 ({b}) is "
+                f"{s * b} segments, but RLE Lossless allows at most {MAX_SEGMENTS}"
+            )
+        cdef int planar = choice("planar_configuration", planar_configuration, (0, 1))
+        if byteorder != "<" and byteorder != ">":
+            raise ValueError(f"'byteorder' must be '<' or '>', not {byteorder!r}")
+        if bytes_per_sample is not None:
+            if bytes_per_sample not in (1, 2, 4, 8) or bytes_per_sample > b:
+                raise ValueError(
+                    f"'bytes_per_sample' must be 1, 2, 4 or 8 and at most {b}, "
+                    f"not {bytes_per_sample!r}"
+                )
+            width = bytes_per_sample
+        self.c = make_frame(
+            r, c, s, b, width, byteorder == ">", planar == 1 and s > 1, sign_extend
+        )
+        cdef dicomrle_status status = dicomrle_check(&self.c)
+        if status != DICOMRLE_OK:
+            raise _error(status)
+        self.lsb_first = lsb_first
+        self.rows, self.columns, self.samples_per_pixel = r, c, s
+        self.bits_allocated, self.bytes_allocated, self.bytes_per_sample = 8 * b, b, width
+        self.byteorder = byteorder
+        self.planar, self.sign_extend = self.c.planar, sign_extend
+        self.segments = s * b
+        self.frame_length = dicomrle_frame_length(&self.c)
+        self.source_length = r * c * s * width
+        self.encode_bound = dicomrle_encode_bound(&self.c)
+
+    def __repr__(self) -> str:
+        return (
+            f"Frame({self.rows}, {self.columns}, {self.samples_per_pixel}, "
+            f"{self.bits_allocated}, byteorder={self.byteorder!r}, "
+            f"planar_configuration={int(self.planar)}, "
+            f"bytes_per_sample={self.bytes_per_sample}, "
+            f"sign_extend={self.sign_extend}, lsb_first={self.lsb_first})"
+        )
 
 
 def encode(
+    Frame frame not None,
     const uint8_t[::1] src not None,
-    size_t rows,
-    size_t columns,
-    size_t samples_per_pixel,
-    size_t bytes_allocated,
-    size_t bytes_per_sample,
-    bint big_endian,
-    bint planar,
-    bint sign_extend,
-    bint scalar=False,
+    *,
     str isa=None,
 ) -> bytes:
-    """Encode one frame held in `src`; see ``dicomrle_encode`` in rle.h.
+    """Encode the `frame` held in `src`; see ``dicomrle_encode`` in rle.h.
 
-    `scalar` selects the scalar reference path and `isa` (a name in
-    ``ISAS``) one instruction set (for tests and benchmarks); all give the
-    same bytes.
+    `isa` (a name in ``ISAS``) selects one instruction set, "scalar" the
+    scalar reference (for tests and benchmarks); all give the same bytes.
     """
-    cdef dicomrle_isa code = _isa_code(isa, scalar)
-    cdef dicomrle_frame frame = _checked_frame(
-        rows, columns, samples_per_pixel, bytes_allocated, bytes_per_sample,
-        big_endian, planar, sign_extend,
-    )
+    cdef dicomrle_isa code = _isa_code(isa)
     cdef dicomrle_status status
     if src.shape[0] == 0:
         raise ValueError("the source buffer is shorter than the frame")
 
-    cdef size_t bound = dicomrle_encode_bound(&frame)
-    cdef size_t scratch_length = dicomrle_scratch_size(&frame)
+    cdef size_t bound = dicomrle_encode_bound(&frame.c)
+    cdef size_t scratch_length = dicomrle_scratch_size(&frame.c)
     cdef size_t written = 0
     cdef const uint8_t *src_ptr = &src[0]
     cdef size_t src_length = <size_t>src.shape[0]
@@ -167,7 +249,7 @@ def encode(
     try:
         with nogil:
             status = dicomrle_encode_isa(
-                &frame, src_ptr, src_length, dst, bound,
+                &frame.c, src_ptr, src_length, dst, bound,
                 scratch, scratch_length, &written, code,
             )
     finally:
@@ -178,15 +260,10 @@ def encode(
     return out
 
 
-def encode_row(
-    const uint8_t[::1] src not None, bint scalar=False, str isa=None
-) -> bytes:
-    """PackBits-encode one row as PS3.5 G.3.1 describes.
-
-    `scalar` selects the scalar reference path and `isa` one instruction
-    set, as for ``encode`` (for tests).
-    """
-    cdef dicomrle_isa code = _isa_code(isa, scalar)
+def encode_row(const uint8_t[::1] src not None, *, str isa=None) -> bytes:
+    """PackBits-encode one row as PS3.5 G.3.1 describes; `isa` as for
+    ``encode`` (for tests)."""
+    cdef dicomrle_isa code = _isa_code(isa)
     cdef size_t length = <size_t>src.shape[0]
     if length == 0:
         raise ValueError("a row must hold at least one byte")
@@ -209,28 +286,12 @@ cdef class Workspace:
     while such a view is held. One thread at a time may use a workspace:
     give each thread its own.
 
-    The other parameters are those of ``encode``.
+    `frame` and `isa` are those of ``encode``.
     """
 
-    def __cinit__(
-        self,
-        size_t rows,
-        size_t columns,
-        size_t samples_per_pixel,
-        size_t bytes_allocated,
-        size_t bytes_per_sample,
-        bint big_endian,
-        bint planar,
-        bint sign_extend,
-        bint scalar=False,
-        str isa=None,
-        size_t capacity=1,
-    ):
-        self._code = _isa_code(isa, scalar)
-        self._frame = _checked_frame(
-            rows, columns, samples_per_pixel, bytes_allocated, bytes_per_sample,
-            big_endian, planar, sign_extend,
-        )
+    def __cinit__(self, Frame frame not None, size_t capacity=1, *, str isa=None):
+        self._code = _isa_code(isa)
+        self._frame = frame.c
         self._bound = dicomrle_encode_bound(&self._frame)
         if capacity == 0 or capacity > (<size_t>PY_SSIZE_T_MAX) // self._bound:
             raise ValueError(f"'capacity' must be between 1 and {PY_SSIZE_T_MAX // self._bound}")
@@ -372,73 +433,40 @@ cdef bint _decode(
     return report.extra != 0
 
 
-cdef dicomrle_frame _decode_frame(
-    size_t rows,
-    size_t columns,
-    size_t samples_per_pixel,
-    size_t bytes_allocated,
-    bint big_endian,
-    bint planar,
-) except *:
-    return _checked_frame(
-        rows, columns, samples_per_pixel, bytes_allocated, bytes_allocated,
-        big_endian, planar, 0,
-    )
-
-
 def decode_into(
+    Frame frame not None,
     const uint8_t[::1] src not None,
     uint8_t[::1] dst not None,
-    *,
-    size_t rows,
-    size_t columns,
-    size_t samples_per_pixel,
-    size_t bytes_allocated,
-    bint big_endian,
-    bint planar,
-    bint lsb_first=False,
 ) -> bool:
-    """Decode one RLE Lossless frame into `dst`; see ``dicomrle_decode``.
+    """Decode one RLE Lossless `frame` from `src` into `dst`; see
+    ``dicomrle_decode``.
 
     `dst` is a writable C-contiguous buffer of at least the frame length
     (rows x columns x samples x bytes); its first frame-length bytes are
     written. Returns True if a segment decoded longer than its plane (the
-    surplus is ignored). Raises ValueError for bad parameters, a `dst` too
-    small or a malformed frame.
+    surplus is ignored). Raises ValueError for a `dst` too small or a
+    malformed frame.
     """
-    cdef dicomrle_frame frame = _decode_frame(
-        rows, columns, samples_per_pixel, bytes_allocated, big_endian, planar
-    )
-    cdef size_t length = dicomrle_frame_length(&frame)
+    cdef size_t length = dicomrle_frame_length(&frame.c)
     cdef size_t dst_length = <size_t>dst.shape[0]
     if dst_length < length:
         raise ValueError(
             f"the destination buffer is {_plural(dst_length, 'byte')}, shorter "
             f"than the {length}-byte frame"
         )
-    return _decode(src, &dst[0], dst_length, &frame, lsb_first, DICOMRLE_ISA_AUTO)
+    return _decode(src, &dst[0], dst_length, &frame.c, frame.lsb_first, DICOMRLE_ISA_AUTO)
 
 
 def decode_equals(
+    Frame frame not None,
     const uint8_t[::1] src not None,
     const uint8_t[::1] expected not None,
     uint8_t[::1] scratch not None,
-    *,
-    size_t rows,
-    size_t columns,
-    size_t samples_per_pixel,
-    size_t bytes_allocated,
-    bint big_endian,
-    bint planar,
-    bint lsb_first=False,
 ) -> bool:
     """Decode one RLE Lossless frame into `scratch`, as ``decode_into``
     does, and return True if it equals `expected` (the frame length bytes
     exactly), False otherwise. Raises as ``decode_into`` does."""
-    cdef dicomrle_frame frame = _decode_frame(
-        rows, columns, samples_per_pixel, bytes_allocated, big_endian, planar
-    )
-    cdef size_t length = dicomrle_frame_length(&frame)
+    cdef size_t length = dicomrle_frame_length(&frame.c)
     cdef size_t dst_length = <size_t>scratch.shape[0]
     cdef int differ
     if dst_length < length:
@@ -446,7 +474,7 @@ def decode_equals(
             f"the scratch buffer is {_plural(dst_length, 'byte')}, shorter "
             f"than the {length}-byte frame"
         )
-    _decode(src, &scratch[0], dst_length, &frame, lsb_first, DICOMRLE_ISA_AUTO)
+    _decode(src, &scratch[0], dst_length, &frame.c, frame.lsb_first, DICOMRLE_ISA_AUTO)
     if <size_t>expected.shape[0] != length:
         return False
     with nogil:
@@ -454,68 +482,26 @@ def decode_equals(
     return differ == 0
 
 
-cdef bytes _decode_new(
-    const uint8_t[::1] src,
-    size_t rows,
-    size_t columns,
-    size_t samples_per_pixel,
-    size_t bytes_allocated,
-    bint big_endian,
-    bint planar,
-    bint lsb_first,
-    dicomrle_isa code,
-):
-    cdef dicomrle_frame frame = _decode_frame(
-        rows, columns, samples_per_pixel, bytes_allocated, big_endian, planar
-    )
-    cdef size_t length = dicomrle_frame_length(&frame)
+def decode(
+    Frame frame not None,
+    const uint8_t[::1] src not None,
+    *,
+    str isa=None,
+) -> bytes:
+    """Decode one RLE Lossless frame into a new ``bytes``; see
+    ``decode_into``. `isa` (a name of ``decode_isas()`` or "auto") selects
+    one instruction set, for tests and benchmarks: all give the same."""
+    cdef dicomrle_isa code = _isa_code(isa)
+    cdef size_t length = dicomrle_frame_length(&frame.c)
     out = PyBytes_FromStringAndSize(NULL, <Py_ssize_t>length)
     cdef uint8_t *dst = <uint8_t *>PyBytes_AS_STRING(out)
     dicomrle_advise_huge_pages(dst, length)
-    _decode(src, dst, length, &frame, lsb_first, code)
+    _decode(src, dst, length, &frame.c, frame.lsb_first, code)
     return out
 
 
-def decode(
-    const uint8_t[::1] src not None,
-    *,
-    size_t rows,
-    size_t columns,
-    size_t samples_per_pixel,
-    size_t bytes_allocated,
-    bint big_endian,
-    bint planar,
-    bint lsb_first=False,
-) -> bytes:
-    """Decode one RLE Lossless frame into a new ``bytes``; see ``decode_into``."""
-    return _decode_new(
-        src, rows, columns, samples_per_pixel, bytes_allocated, big_endian,
-        planar, lsb_first, DICOMRLE_ISA_AUTO,
-    )
-
-
-def decode_isa(
-    const uint8_t[::1] src not None,
-    str isa not None,
-    *,
-    size_t rows,
-    size_t columns,
-    size_t samples_per_pixel,
-    size_t bytes_allocated,
-    bint big_endian,
-    bint planar,
-    bint lsb_first=False,
-) -> bytes:
-    """``decode`` with the instruction set `isa` (a name of ``decode_isas()``
-    or "auto"), for tests and benchmarks: every one gives the same result."""
-    return _decode_new(
-        src, rows, columns, samples_per_pixel, bytes_allocated, big_endian,
-        planar, lsb_first, _isa_code(isa, False),
-    )
-
-
 def decode_isas() -> list:
-    """The instruction sets ``decode_isa`` can use here, "scalar" first."""
+    """The instruction sets ``decode`` can use here, "scalar" first."""
     return list(ISAS)
 
 
@@ -530,31 +516,15 @@ cdef class FrameDecoder:
     least that many bytes, or else a new ``bytes`` of exactly that many
     plus `padding` zero bytes, which ``result`` hands over once every frame
     is decoded, never before. Threads may call ``decode`` at once on
-    disjoint ranges of frames. The other parameters are those of
-    ``decode_into``.
+    disjoint ranges of frames. `frame` describes each of them.
     """
 
-    def __cinit__(
-        self,
-        frames,
-        dst=None,
-        *,
-        size_t rows,
-        size_t columns,
-        size_t samples_per_pixel,
-        size_t bytes_allocated,
-        bint big_endian,
-        bint planar,
-        bint lsb_first=False,
-        size_t padding=0,
-    ):
+    def __cinit__(self, Frame frame not None, frames, dst=None, *, size_t padding=0):
         cdef Py_ssize_t count = len(frames)
         cdef Py_ssize_t i
         cdef size_t total
-        self._frame = _decode_frame(
-            rows, columns, samples_per_pixel, bytes_allocated, big_endian, planar
-        )
-        self._lsb_first = lsb_first
+        self._frame = frame.c
+        self._lsb_first = frame.lsb_first
         self._frame_length = dicomrle_frame_length(&self._frame)
         if count == 0:
             raise ValueError("there are no frames to decode")

@@ -7,19 +7,11 @@ import struct
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, BinaryIO
 
-from dicomrle.codec.arrays import (
-    check_threads,
-    encode_in_order,
-    frames_per_job,
-    useful_threads,
-)
-from dicomrle.codec.frame import (
-    as_bytes_view,
-    check_frame,
-    check_single_bit,
-    unpack_bits,
-    workspace,
-)
+from dicomrle.codec.arrays import encode_in_order
+from dicomrle.codec.frame import as_bytes_view, unpack_bits
+from dicomrle.codec.jobs import check_threads, plan_jobs
+from dicomrle.codec.rle import Frame
+from dicomrle.dicom import image_pixel
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -28,13 +20,6 @@ if TYPE_CHECKING:
     from pydicom.dataset import Dataset
 
     from dicomrle.codec.frame import Buffer
-
-# PS3.5 8.2.2: RLE Lossless keeps every sample of every pixel; subsampled
-# YBR data cannot be stored as it stands.
-SUBSAMPLED = ("YBR_FULL_422", "YBR_PARTIAL_422", "YBR_PARTIAL_420")
-REQUIRED = ("Rows", "Columns", "BitsAllocated")
-# PS3.5 Table 8.2.2-1: single-bit RLE Lossless is for these only.
-SINGLE_BIT_PHOTOMETRIC = ("MONOCHROME1", "MONOCHROME2")
 
 
 class NotEncodable(ValueError):
@@ -51,26 +36,14 @@ class Plan:
     columns: int
     samples: int
     bits_allocated: int
-    big_endian: bool
     planar: int
-
-    @property
-    def kernel_bits(self) -> int:
-        """The bits per sample the kernel encodes: 8 for single-bit data,
-        whose pixels each take a byte (PS3.5 G.2, Padded Composite Pixel
-        Code)."""
-        return 8 if self.bits_allocated == 1 else self.bits_allocated
+    # One frame as the kernel takes it, in the source's byte order.
+    frame: Frame
 
     @property
     def frame_length(self) -> int:
         """The bytes of one frame as the kernel takes it."""
-        return self.rows * self.columns * self.samples * self.kernel_bits // 8
-
-    @property
-    def stored_length(self) -> int:
-        """The bytes the Pixel Data must hold for all frames."""
-        samples = self.rows * self.columns * self.samples * self.frames
-        return -(-samples * self.bits_allocated // 8)
+        return self.frame.frame_length
 
     def source(self) -> Callable[[int, int], Buffer]:
         """``source(first, n)``: frames first .. first + n - 1 as the kernel
@@ -80,18 +53,6 @@ class Plan:
                 _unpacked_frames, self.data, self.rows * self.columns
             )
         return functools.partial(_frames_of, self.data, self.frame_length)
-
-
-def _int(ds: Dataset, keyword: str, default: int | None = None) -> int:
-    value = ds.get(keyword)
-    if value is None or value == "":
-        if default is None:
-            raise ValueError(f"the dataset lacks {keyword}")
-        return default
-    try:
-        return int(value)
-    except (TypeError, ValueError):
-        raise ValueError(f"{keyword} must be an integer, not {value!r}") from None
 
 
 def plan(ds: Dataset) -> Plan:
@@ -126,33 +87,8 @@ def plan(ds: Dataset) -> Plan:
                 "file truncated?"
             )
         raise NotEncodable("the dataset has no (7FE0,0010) Pixel Data")
-    missing = [k for k in REQUIRED if ds.get(k) in (None, "")]
-    if missing:
-        raise ValueError(f"the dataset lacks {', '.join(missing)}")
-
-    photometric = str(ds.get("PhotometricInterpretation", ""))
-    if photometric in SUBSAMPLED:
-        raise ValueError(
-            f"Photometric Interpretation {photometric} is subsampled; RLE "
-            "Lossless needs every sample (convert it to YBR_FULL first)"
-        )
-    rows, columns = _int(ds, "Rows"), _int(ds, "Columns")
-    samples = _int(ds, "SamplesPerPixel", 1)
-    bits = _int(ds, "BitsAllocated")
-    frames = _int(ds, "NumberOfFrames", 1)
-    if frames < 1:
-        raise ValueError(f"Number of Frames must be at least 1, not {frames}")
-    planar = _int(ds, "PlanarConfiguration", 0) if samples > 1 else 0
-    if bits == 1:
-        _check_single_bit(samples, photometric)
-    check_frame(
-        rows=rows,
-        columns=columns,
-        samples_per_pixel=samples,
-        bits_allocated=8 if bits == 1 else bits,
-        planar_configuration=planar,
-    )
-
+    image = image_pixel.read(ds.get, encoding=True)
+    rows, columns, samples, bits, planar, frames = image[:6]
     data = as_bytes_view(ds.PixelData)
     big_endian = not syntax.is_little_endian
     if big_endian and bits in (1, 8) and ds["PixelData"].VR == "OW":
@@ -161,25 +97,21 @@ def plan(ds: Dataset) -> Plan:
 
         even = data.nbytes - data.nbytes % 2
         data = as_bytes_view(np.frombuffer(data[:even], "<u2").byteswap())
-
-    result = Plan(data, frames, rows, columns, samples, bits, big_endian, planar)
-    if data.nbytes < result.stored_length:
+    if data.nbytes < image.stored_length:
         raise ValueError(
             f"the Pixel Data holds {data.nbytes} bytes, but {frames} frames of "
             f"{rows} x {columns} x {samples} samples of {bits} bits need "
-            f"{result.stored_length}"
+            f"{image.stored_length}"
         )
-    return result
-
-
-def _check_single_bit(samples: int, photometric: str) -> None:
-    """Refuse single-bit data that PS3.5 Table 8.2.2-1 does not allow."""
-    check_single_bit(samples)
-    if photometric and photometric not in SINGLE_BIT_PHOTOMETRIC:
-        raise ValueError(
-            "RLE Lossless with Bits Allocated 1 is for MONOCHROME1 and "
-            f"MONOCHROME2, not {photometric} (PS3.5 Table 8.2.2-1)"
-        )
+    frame = Frame(
+        rows,
+        columns,
+        samples,
+        image.frame.bits_allocated,
+        byteorder=">" if big_endian else "<",
+        planar_configuration=planar,
+    )
+    return Plan(data, frames, rows, columns, samples, bits, planar, frame)
 
 
 # Binary values whose words pydicom keeps as raw bytes: converting a
@@ -278,11 +210,8 @@ def compress(
 
     Raises
     ------
-    NotEncodable
-        If the Pixel Data is missing or already compressed.
-    ValueError
-        If the Image Pixel elements are missing, contradict the length of
-        the Pixel Data, or describe data RLE Lossless cannot hold.
+    NotEncodable, ValueError
+        As :func:`plan` does; `ds` is left unchanged.
 
     Examples
     --------
@@ -295,35 +224,17 @@ def compress(
     from pydicom.uid import RLELossless
     from pydicom.valuerep import VR
 
-    from dicomrle.codec import rle
     from dicomrle.dicom.encaps import Encapsulator
 
     threads = check_threads(threads)
     p = plan(ds)
-    length = p.frame_length
-    bound = rle.encode_bound(p.rows, p.columns, p.samples, p.kernel_bits // 8)
-    writer = Encapsulator(p.frames, bound)
-
-    threads = useful_threads(length, p.frames, threads)
-    encode_in_order(
-        writer,
-        p.frames,
-        threads,
-        frames_per_job(length, p.frames, threads),
-        functools.partial(
-            workspace,
-            rows=p.rows,
-            columns=p.columns,
-            samples_per_pixel=p.samples,
-            bits_allocated=p.kernel_bits,
-            byteorder=">" if p.big_endian else "<",
-            planar_configuration=p.planar,
-        ),
-        p.source(),
-    )
+    writer = Encapsulator(p.frames, p.frame.encode_bound)
+    threads, per_job = plan_jobs(p.frame_length, p.frames, threads)
+    encode_in_order(writer, p.frames, threads, per_job, p.frame, p.source())
     extended = bool(encapsulate_ext) or writer.needs_extended()
     value, offsets, lengths = writer.finish(extended)
-    if p.big_endian:
+    samples = p.samples
+    if p.frame.byteorder == ">":
         _swap_words(ds)
     del writer, p
     ds.PixelData = value
@@ -338,7 +249,7 @@ def compress(
             if keyword in ds:
                 delattr(ds, keyword)
     mark_explicit_little_endian(ds)
-    if _int(ds, "SamplesPerPixel", 1) > 1:
+    if samples > 1:
         # PS3.5 G.2 note 2: 0 unless the IOD says otherwise, as other
         # encapsulated syntaxes have it; the segments are by plane all the same.
         ds.PlanarConfiguration = 0

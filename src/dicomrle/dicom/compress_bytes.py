@@ -33,28 +33,24 @@ from __future__ import annotations
 import os
 import struct
 import threading
-from collections import namedtuple
 
 from dicomrle.codec import rle
-from dicomrle.codec.arrays import encode_in_order, frames_per_job, useful_threads
-from dicomrle.codec.frame import workspace
+from dicomrle.codec.arrays import encode_in_order
+from dicomrle.codec.jobs import plan_jobs
 
 # Imported here, at start-up, not on the first file: a Cython module's
 # initialisation swallows a KeyboardInterrupt raised while it runs.
 from dicomrle.dicom import file_bytes, implicit, walk
+from dicomrle.dicom import image_pixel as image_pixel_module
 from dicomrle.dicom.encaps import FileEncapsulator
-from dicomrle.dicom.file_bytes import Fallback, Plan, read_head, read_tail
-
-# The names image_pixel() and plan() read the walker's values by.
-from dicomrle.dicom.file_bytes import text_value as _text
-from dicomrle.dicom.file_bytes import us_value as _us
+from dicomrle.dicom.file_bytes import Fallback, Plan, read_head, read_tail, text_value
+from dicomrle.dicom.image_pixel import ImagePixel, walked_values
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     from dicomrle.dicom.file_bytes import Cancel
 
 IMPLICIT = b"1.2.840.10008.1.2"
-SUBSAMPLED = (b"YBR_FULL_422", b"YBR_PARTIAL_422", b"YBR_PARTIAL_420")
 # Implicit VR elements are rewritten in Python: at most this many bytes of
 # them before the Pixel Data, and as many after it.
 IMPLICIT_LIMIT = 4 << 20
@@ -68,57 +64,25 @@ GROUP_LENGTH = b"\0\0UL\4\0"
 MEMORY_BUDGET = 192 << 20
 
 
-class ImagePixel(
-    namedtuple(
-        "ImagePixel",
-        [
-            "rows",
-            "columns",
-            "samples",
-            "bits_allocated",
-            "planar",  # 0 or 1
-            "planar_offset",  # of a Planar Configuration of 1, or None
-            "frames",
-        ],
-    )
-):
-    """The Image Pixel values the byte routes need, from the walker's."""
-
-    __slots__ = ()
-
-
-def image_pixel(head: bytes, info: dict) -> ImagePixel | Fallback:
-    """The Image Pixel values of the walked `head`, if the byte routes take
-    them."""
+def image_pixel(
+    head: bytes, info: dict, *, encoding: bool = True
+) -> tuple[ImagePixel, int | None] | Fallback:
+    """The Image Pixel values of the walked `head`, read by the rules of
+    every route, and where the value of a Planar Configuration of 1 is (or
+    None); a Fallback where the byte routes do not take them."""
     try:
-        rows = _us(head, info.get("Rows"))
-        columns = _us(head, info.get("Columns"))
-        bits = _us(head, info.get("BitsAllocated"))
-        samples = _us(head, info.get("SamplesPerPixel"))
-        planar = _us(head, info.get("PlanarConfiguration"))
-    except ValueError:
-        return Fallback("an Image Pixel element is not a single US value")
-    if not rows or not columns or bits is None:
-        return Fallback("Rows, Columns or Bits Allocated is missing or 0")
-    samples = 1 if samples is None else samples
-    if bits not in (8, 16, 32, 64) or not 1 <= samples * bits // 8 <= 15:
-        return Fallback(f"Bits Allocated {bits} with {samples} samples per pixel")
-    if _text(head, info.get("PhotometricInterpretation")) in SUBSAMPLED:
-        return Fallback("subsampled YBR")
+        image = image_pixel_module.read(walked_values(head, info), encoding=encoding)
+    except ValueError as exc:
+        return Fallback(str(exc))
+    if image.bits_allocated == 1:
+        return Fallback("single-bit data")
     planar_offset = None
-    if samples > 1:
-        if planar not in (0, 1):
-            return Fallback("colour without a Planar Configuration of 0 or 1")
-        if planar == 1:
+    if image.samples > 1:
+        if encoding and "PlanarConfiguration" not in info:
+            return Fallback("colour without a Planar Configuration")
+        if image.planar == 1:
             planar_offset = info["PlanarConfiguration"][1]
-    number = _text(head, info.get("NumberOfFrames"))
-    if number and not number.isdigit():
-        return Fallback(f"Number of Frames is {number!r}")
-    frames = int(number) if number else 1
-    if frames < 1:
-        return Fallback("Number of Frames is 0")
-    planar = planar if samples > 1 and planar else 0
-    return ImagePixel(rows, columns, samples, bits, planar, planar_offset, frames)
+    return image, planar_offset
 
 
 def plan(fd: int, size: int) -> Plan | Fallback:
@@ -129,7 +93,10 @@ def plan(fd: int, size: int) -> Plan | Fallback:
         return read
     head, status, info = read
     source = head
-    if status == walk.SYNTAX and _text(head, info["TransferSyntaxUID"]) == IMPLICIT:
+    if (
+        status == walk.SYNTAX
+        and text_value(head, info["TransferSyntaxUID"]) == IMPLICIT
+    ):
         parts = _implicit_parts(fd, size, head, info)
         if isinstance(parts, Fallback):
             return parts
@@ -157,10 +124,11 @@ def plan(fd: int, size: int) -> Plan | Fallback:
     ):
         if name in info:
             return Fallback(f"the file has {name}")
-    image = image_pixel(head, info)
-    if isinstance(image, Fallback):
-        return image
-    rows, columns, samples, bits, planar, planar_offset, frames = image
+    found = image_pixel(head, info)
+    if isinstance(found, Fallback):
+        return found
+    image, planar_offset = found
+    rows, columns, samples, bits, planar, frames = image[:6]
     pixel_header, pixel_offset, pixel_length, _ = info["PixelData"]
     needed = rows * columns * samples * bits // 8 * frames
     if pixel_length < needed:
@@ -175,7 +143,7 @@ def plan(fd: int, size: int) -> Plan | Fallback:
     except ValueError as exc:
         return Fallback(f"group lengths: {exc}")
     if group_length_at is not None:
-        bound = rle.encode_bound(rows, columns, samples, bits // 8)
+        bound = image.frame.encode_bound
         # The Pixel Data element, the offset tables, items and delimiters.
         most = rest + 12 + 16 * frames + 32 + frames * (8 + bound + 1) + 8
         if most > MAX_GROUP_LENGTH:
@@ -196,6 +164,7 @@ def plan(fd: int, size: int) -> Plan | Fallback:
         columns=columns,
         samples=samples,
         bits_allocated=bits,
+        frame=image.frame,
         frames=frames,
         pixels=source[pixel_offset : pixel_offset + needed]
         if pixel_offset + needed <= len(source)
@@ -430,17 +399,6 @@ def _group_length_offset(p: Plan) -> int:
     return 132 + len(meta) + p.group_length_at - p.meta_end
 
 
-def _workspace(p: Plan, capacity: int) -> rle.Workspace:
-    return workspace(
-        capacity,
-        rows=p.rows,
-        columns=p.columns,
-        samples_per_pixel=p.samples,
-        bits_allocated=p.bits_allocated,
-        planar_configuration=p.planar,
-    )
-
-
 def write(
     p: Plan,
     src: int,
@@ -456,7 +414,7 @@ def write(
     if p.frames == 1 and not extended:
         return _write_one_frame(p, src, dst, cancel)
     length = p.frame_length
-    bound = rle.encode_bound(p.rows, p.columns, p.samples, p.bits_allocated // 8)
+    bound = p.frame.encode_bound
     # Whether the Basic Offset Table can hold the offsets is known only at
     # the end: the items are written after a prefix for it, and moved
     # behind one with the Extended Offset Table if it cannot.
@@ -466,8 +424,7 @@ def write(
     start = len(prefix)
     file_bytes.write_parts(dst, [prefix], 0)
 
-    threads = useful_threads(length, p.frames, threads)
-    per_job = frames_per_job(length, p.frames, threads)
+    threads, per_job = plan_jobs(length, p.frames, threads)
     # Two workspaces and a read buffer per thread: keep them in the budget.
     per_thread = per_job * (2 * bound + length)
     threads = max(1, min(threads, MEMORY_BUDGET // per_thread))
@@ -490,7 +447,7 @@ def write(
         p.frames,
         threads,
         per_job,
-        lambda n: _workspace(p, n),
+        p.frame,
         source,
     )
     data_length, offsets, lengths = writer.finish()
@@ -537,7 +494,7 @@ def _write_one_frame(p: Plan, src: int, dst: int, cancel: Cancel | None) -> int:
     else:
         data = file_bytes.kept_buffer("read", length)
         file_bytes.read_into(src, memoryview(data)[:length], p.pixel_offset)
-    space = _workspace(p, 1)
+    space = rle.Workspace(p.frame)
     (size,) = space.encode(data, 1)
     pad = b"\0" * (size % 2)
     with memoryview(space) as frame:

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import sys
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
-from dicomrle.codec.arrays import check_threads, run_all, useful_threads
-from dicomrle.codec.frame import _is_one, as_bytes_view, check_frame, check_single_bit
+from dicomrle.codec.frame import as_bytes_view, pack_single_bit
+from dicomrle.codec.jobs import plan_jobs, run_all
+from dicomrle.codec.rle import Frame
+from dicomrle.dicom import image_pixel
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
@@ -27,136 +29,6 @@ class NotDecodable(ValueError):
     """The dataset holds no RLE Lossless Pixel Data."""
 
 
-def _kernel(
-    rows: int,
-    columns: int,
-    samples_per_pixel: int,
-    bits_allocated: int,
-    byteorder: str,
-    planar_configuration: int,
-) -> dict[str, Any]:
-    """Check a frame's description; return the binding's keyword arguments."""
-    rows, columns, samples_per_pixel, bytes_allocated = check_frame(
-        rows=rows,
-        columns=columns,
-        samples_per_pixel=samples_per_pixel,
-        bits_allocated=bits_allocated,
-        planar_configuration=planar_configuration,
-    )
-    if byteorder not in ("<", ">"):
-        raise ValueError(f"'byteorder' must be '<' or '>', not {byteorder!r}")
-    return {
-        "rows": rows,
-        "columns": columns,
-        "samples_per_pixel": samples_per_pixel,
-        "bytes_allocated": bytes_allocated,
-        "big_endian": byteorder == ">",
-        "planar": samples_per_pixel > 1 and planar_configuration == 1,
-    }
-
-
-def pack_single_bit(pixels: np.ndarray) -> bytes:
-    """Pack one byte (0 or 1) per pixel into bits, pixel k in bit k % 8 of
-    byte k // 8 (PS3.5 8.1.1, D.2).
-
-    Raises
-    ------
-    ValueError
-        If a byte is neither 0 nor 1.
-    """
-    import numpy as np
-
-    if pixels.size and pixels.max() > 1:
-        raise ValueError(
-            "the single-bit RLE segment holds values other than 0 and 1, so "
-            "it cannot be packed into bits"
-        )
-    return np.packbits(pixels.reshape(-1), bitorder="little").tobytes()
-
-
-def decode_frame(
-    src: Buffer,
-    *,
-    rows: int,
-    columns: int,
-    samples_per_pixel: int,
-    bits_allocated: int,
-    byteorder: str = "<",
-    planar_configuration: int = 0,
-    lsb_first: bool = False,
-) -> bytes:
-    """Return one RLE Lossless frame decoded, as it is stored uncompressed.
-
-    Parameters
-    ----------
-    src : bytes-like
-        The RLE Lossless frame (PS3.5 Annex G): its 64-byte header and
-        segments. Bytes past the last segment are ignored.
-    rows, columns : int
-        The frame's size, 1 to 65535 each.
-    samples_per_pixel : int
-        Samples per pixel, e.g. 1 for greyscale or 3 for RGB.
-    bits_allocated : int
-        1 (monochrome only), 8, 16, 32 or 64. A single-bit frame has one
-        byte (0 or 1) per pixel in its one segment and is returned packed,
-        pixel k in bit k % 8 of byte k // 8.
-    byteorder : {"<", ">"}
-        The byte order of the returned samples.
-    planar_configuration : {0, 1}
-        0 to return the samples of a pixel together (R1G1B1R2G2B2...), 1
-        for a plane per sample (R1R2...G1G2...B1B2...).
-    lsb_first : bool
-        True for non-conformant frames whose segments hold the least
-        significant byte of each sample first (pydicom's
-        ``rle_segment_order="<"``).
-
-    Returns
-    -------
-    bytes
-        The frame, ``rows * columns * samples_per_pixel * bits_allocated
-        / 8`` bytes (rounded up for single-bit frames).
-
-    Raises
-    ------
-    TypeError
-        If `src` is not a bytes-like object or a size is not an int.
-    ValueError
-        If a parameter is out of range or `src` is not a valid RLE frame
-        of that size: the message names the segment and what is wrong.
-
-    Examples
-    --------
-    >>> import dicomrle
-    >>> frame = dicomrle.encode_frame(
-    ...     bytes(range(8)), rows=2, columns=4, samples_per_pixel=1, bits_allocated=8
-    ... )
-    >>> dicomrle.decode_frame(
-    ...     frame, rows=2, columns=4, samples_per_pixel=1, bits_allocated=8
-    ... )
-    b'\\x00\\x01\\x02\\x03\\x04\\x05\\x06\\x07'
-    """
-    from dicomrle.codec import rle
-
-    single = _is_one(bits_allocated)
-    if single:
-        check_single_bit(samples_per_pixel)
-    kernel = _kernel(
-        rows,
-        columns,
-        samples_per_pixel,
-        8 if single else bits_allocated,
-        byteorder,
-        planar_configuration,
-    )
-    view = as_bytes_view(src)
-    frame = rle.decode(view, lsb_first=bool(lsb_first), **kernel)
-    if single:
-        import numpy as np
-
-        return pack_single_bit(np.frombuffer(frame, np.uint8))
-    return frame
-
-
 @dataclass(frozen=True)
 class Plan:
     """What the RLE Pixel Data of a dataset holds, checked against its bytes."""
@@ -168,15 +40,26 @@ class Plan:
     bits_allocated: int
     bits_stored: int
     signed: bool
-
-    @property
-    def kernel_bytes(self) -> int:
-        """Bytes per sample as decoded: single-bit pixels take one each."""
-        return 1 if self.bits_allocated == 1 else self.bits_allocated // 8
+    # One frame as the kernel decodes it (a single-bit pixel takes a byte).
+    frame: Frame
 
     @property
     def frame_length(self) -> int:
-        return self.rows * self.columns * self.samples * self.kernel_bytes
+        return self.frame.frame_length
+
+    def decoded_as(
+        self, *, byteorder: str = "<", planar: bool = False, lsb_first: bool = False
+    ) -> Frame:
+        """The kernel's frame, decoded in `byteorder`, by plane if `planar`."""
+        return Frame(
+            self.rows,
+            self.columns,
+            self.samples,
+            self.frame.bits_allocated,
+            byteorder=byteorder,
+            planar_configuration=int(planar),
+            lsb_first=lsb_first,
+        )
 
     def shape(self) -> tuple[int, ...]:
         """The shape pydicom gives: frames and samples only when above 1."""
@@ -191,13 +74,7 @@ class Plan:
         import numpy as np
 
         kind = "i" if self.signed and self.bits_allocated > 1 else "u"
-        return np.dtype(f"{kind}{self.kernel_bytes}")
-
-
-def _int(ds: Dataset, keyword: str, default: int | None = None) -> int:
-    from dicomrle.dicom.compress import _int as element_int
-
-    return element_int(ds, keyword, default)
+        return np.dtype(f"{kind}{self.frame.bytes_allocated}")
 
 
 def plan(ds: Dataset) -> Plan:
@@ -224,21 +101,8 @@ def plan(ds: Dataset) -> Plan:
         )
     if "PixelData" not in ds:
         raise NotDecodable("the dataset has no (7FE0,0010) Pixel Data")
-    rows, columns = _int(ds, "Rows"), _int(ds, "Columns")
-    samples = _int(ds, "SamplesPerPixel", 1)
-    bits = _int(ds, "BitsAllocated")
-    frames = _int(ds, "NumberOfFrames", 1)
-    if frames < 1:
-        raise ValueError(f"Number of Frames must be at least 1, not {frames}")
-    if bits == 1:
-        check_single_bit(samples)
-    check_frame(
-        rows=rows,
-        columns=columns,
-        samples_per_pixel=samples,
-        bits_allocated=8 if bits == 1 else bits,
-        planar_configuration=0,
-    )
+    image = image_pixel.read(ds.get, encoding=False)
+    rows, columns, samples, bits, _, frames = image[:6]
     value = ds.PixelData
     if not isinstance(value, (bytes, bytearray, memoryview)):
         raise TypeError(
@@ -263,10 +127,11 @@ def plan(ds: Dataset) -> Plan:
         columns,
         samples,
         bits,
-        _int(ds, "BitsStored", bits),
-        _int(ds, "PixelRepresentation", 0) == 1,
+        image_pixel.integer(ds.get, "BitsStored", bits),
+        image_pixel.integer(ds.get, "PixelRepresentation", 0) == 1,
+        image.frame,
     )
-    segments = samples * result.kernel_bytes
+    segments = image.frame.segments
     for index, frame in enumerate(views):
         length = len(frame)
         if length < HEADER:
@@ -283,43 +148,23 @@ def plan(ds: Dataset) -> Plan:
     return result
 
 
-# A decode job is this many frames or fewer: few enough hand-overs between
-# threads, and jobs small enough that a busy core does not hold up the rest.
-JOBS_PER_THREAD = 8
-
-
 def decode_all(
-    p: Plan,
+    frames: Sequence[Buffer],
+    frame: Frame,
     out: memoryview | None,
     *,
-    big_endian: bool,
     threads: int | None,
-    lsb_first: bool,
-    planar: bool = False,
     padding: int = 0,
 ) -> bytes | None:
-    """Decode every frame of `p` into its place in `out`, in parallel; with
-    `out` None, into a new ``bytes`` (and `padding` zero bytes after the
-    frames), returned once every frame is in it."""
+    """Decode every one of `frames`, each a `frame`, into its place in
+    `out`, in parallel; with `out` None, into a new ``bytes`` (and
+    `padding` zero bytes after the frames), returned once every frame is in
+    it."""
     from dicomrle.codec import rle
 
-    threads = check_threads(threads)
-    length = p.frame_length
-    count = len(p.frames)
-    threads = useful_threads(length, count, threads)
-    per_job = max(1, -(-count // (JOBS_PER_THREAD * threads)))
-    decoder = rle.FrameDecoder(
-        p.frames,
-        out,
-        rows=p.rows,
-        columns=p.columns,
-        samples_per_pixel=p.samples,
-        bytes_allocated=p.kernel_bytes,
-        big_endian=big_endian,
-        planar=planar and p.samples > 1,
-        lsb_first=lsb_first,
-        padding=padding,
-    )
+    count = len(frames)
+    threads, per_job = plan_jobs(frame.frame_length, count, threads, decoding=True)
+    decoder = rle.FrameDecoder(frame, frames, out, padding=padding)
 
     def job(number: int) -> None:
         decoder.decode(number * per_job, min(count, (number + 1) * per_job))
@@ -364,29 +209,32 @@ def frames_match(
         return False
     length = source.frame_length
     frame_of = source.source()
-    kernel: dict[str, Any] = {
-        "rows": source.rows,
-        "columns": source.columns,
-        "samples_per_pixel": source.samples,
-        "bytes_allocated": source.kernel_bits // 8,
-        "big_endian": source.big_endian,
-        "planar": source.samples > 1 and source.planar == 1,
-    }
-    threads = useful_threads(length, count, check_threads(threads))
-    per_job = max(1, -(-count // (JOBS_PER_THREAD * threads)))
+    threads, per_job = plan_jobs(length, count, threads, decoding=True)
 
     def same(number: int) -> bool:
         scratch = bytearray(length)
         for index in range(number * per_job, min(count, (number + 1) * per_job)):
             expected = as_bytes_view(frame_of(index, 1))
             try:
-                if not rle.decode_equals(frames[index], expected, scratch, **kernel):
+                if not rle.decode_equals(
+                    source.frame, frames[index], expected, scratch
+                ):
                     return False
             except ValueError as exc:
                 raise ValueError(f"frame {index}: {exc}") from None
         return True
 
     return all(run_all(same, -(-count // per_job), threads))
+
+
+def _frame_number(index: object, count: int) -> int:
+    if isinstance(index, bool) or not isinstance(index, int):
+        raise TypeError(f"'index' must be an int or None, not {type(index).__name__}")
+    if not 0 <= index < count:
+        raise IndexError(
+            f"'index' is {index}, but the Pixel Data holds frames 0 to {count - 1}"
+        )
+    return index
 
 
 def _check_lsb_first(lsb_first: object) -> bool:
@@ -396,21 +244,28 @@ def _check_lsb_first(lsb_first: object) -> bool:
 
 
 def pixel_array(
-    ds: Dataset, *, threads: int | None = None, lsb_first: bool = False
+    ds: Dataset,
+    index: int | None = None,
+    *,
+    threads: int | None = None,
+    lsb_first: bool = False,
 ) -> np.ndarray:
     """Decode the RLE Lossless Pixel Data of `ds` into a NumPy array.
 
     The array equals pydicom 3's ``pydicom.pixels.pixel_array(ds,
-    raw=True)`` in shape, dtype and values: (frames, rows, columns,
-    samples), frames and samples left out when 1; unused high bits
-    cleared, or set from the sign for signed data; single-bit pixels one
-    byte (0 or 1) each. Frames are decoded by C without the GIL on
+    index=index, raw=True)`` in shape, dtype and values: (frames, rows,
+    columns, samples), frames and samples left out when 1; unused high
+    bits cleared, or set from the sign for signed data; single-bit pixels
+    one byte (0 or 1) each. Frames are decoded by C without the GIL on
     `threads` threads, each straight into its place in the one array.
 
     Parameters
     ----------
     ds : pydicom.dataset.Dataset
         A dataset with RLE Lossless Pixel Data.
+    index : int, optional
+        The one frame to decode (0 for the first), shaped (rows, columns,
+        samples); by default every frame. Only that frame is decoded.
     threads : int, optional
         Threads to decode with; by default the cores this process may use.
     lsb_first : bool
@@ -428,6 +283,8 @@ def pixel_array(
         If the dataset is not RLE Lossless, an Image Pixel element is
         missing or out of range, or the Pixel Data is not valid RLE for it;
         nothing is allocated for frames the Pixel Data cannot hold.
+    IndexError
+        If `index` is not the number of a frame.
 
     Examples
     --------
@@ -441,13 +298,18 @@ def pixel_array(
 
     lsb_first = _check_lsb_first(lsb_first)
     p = plan(ds)
-    arr = np.empty(p.shape(), p.dtype())
+    frames: Sequence[Buffer] = p.frames
+    shape = p.shape()
+    if index is not None:
+        number = _frame_number(index, len(frames))
+        frames = frames[number : number + 1]
+        shape = shape[1:] if len(p.frames) > 1 else shape
+    arr = np.empty(shape, p.dtype())
+    frame = p.decoded_as(
+        byteorder=">" if sys.byteorder == "big" else "<", lsb_first=lsb_first
+    )
     decode_all(
-        p,
-        as_bytes_view(arr.reshape(-1).view(np.uint8)),
-        big_endian=sys.byteorder == "big",
-        threads=threads,
-        lsb_first=lsb_first,
+        frames, frame, as_bytes_view(arr.reshape(-1).view(np.uint8)), threads=threads
     )
     if 1 < p.bits_allocated and p.bits_stored < p.bits_allocated:
         # As pydicom does: the unused high bits cannot be relied upon.
@@ -473,11 +335,8 @@ def decompress(
     ----------
     ds : pydicom.dataset.Dataset
         A dataset with RLE Lossless Pixel Data.
-    threads : int, optional
-        Threads to decode with; by default the cores this process may use.
-    lsb_first : bool
-        True for non-conformant data whose segments hold the least
-        significant byte first.
+    threads, lsb_first
+        As for :func:`pixel_array`.
 
     Returns
     -------
@@ -513,11 +372,10 @@ def decompress(
         )
     single = p.bits_allocated == 1
     value = decode_all(
-        p,
+        p.frames,
+        p.decoded_as(lsb_first=lsb_first),
         None,
-        big_endian=False,
         threads=threads,
-        lsb_first=lsb_first,
         padding=0 if single else total % 2,
     )
     assert value is not None
@@ -525,7 +383,7 @@ def decompress(
         value = pack_single_bit(np.frombuffer(value, np.uint8))
         if len(value) % 2:
             value += b"\x00"
-    frames = len(p.frames)
+    frames, samples = len(p.frames), p.samples
     del p
     mark_explicit_little_endian(ds)
     ds.PixelData = value
@@ -535,7 +393,7 @@ def decompress(
     for keyword in ("ExtendedOffsetTable", "ExtendedOffsetTableLengths"):
         if keyword in ds:
             delattr(ds, keyword)
-    if _int(ds, "SamplesPerPixel", 1) > 1:
+    if samples > 1:
         ds.PlanarConfiguration = 0
     if "NumberOfFrames" in ds or frames > 1:
         ds.NumberOfFrames = frames

@@ -25,19 +25,18 @@ import struct
 import threading
 
 from dicomrle.codec import rle
-from dicomrle.codec.arrays import run_all
+from dicomrle.codec.jobs import run_all
+from dicomrle.codec.rle import Frame
 from dicomrle.dicom import file_bytes, walk
 from dicomrle.dicom.compress_bytes import image_pixel
-from dicomrle.dicom.file_bytes import Fallback, Plan, read_head, read_tail
-
-# The name plan() reads the walker's values by.
-from dicomrle.dicom.file_bytes import text_value as _text
+from dicomrle.dicom.file_bytes import Fallback, Plan, read_head, read_tail, text_value
+from dicomrle.dicom.image_pixel import RLE_LOSSLESS as RLE_LOSSLESS_UID
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     from dicomrle.dicom.file_bytes import Cancel
 
-RLE_LOSSLESS = b"1.2.840.10008.1.2.5"
+RLE_LOSSLESS = RLE_LOSSLESS_UID.encode()
 EXPLICIT_LITTLE = b"1.2.840.10008.1.2.1\0"
 # A batch of frames: at most this many bytes of fragments read, and of
 # frames decoded, at once (one frame at least).
@@ -67,7 +66,7 @@ def plan(fd: int, size: int) -> Plan | Fallback | Invalid:
     head, status, info = read
     if status != walk.ENCAPSULATED:
         return Fallback(walk.message(status))
-    if _text(head, info.get("TransferSyntaxUID")) != RLE_LOSSLESS:
+    if text_value(head, info.get("TransferSyntaxUID")) != RLE_LOSSLESS:
         return Fallback("the transfer syntax is not RLE Lossless")
     for name in ("ExtendedOffsetTable", "ExtendedOffsetTableLengths"):
         if name in info:
@@ -75,10 +74,11 @@ def plan(fd: int, size: int) -> Plan | Fallback | Invalid:
     group_length = info.get("PixelDataGroupLength")
     if group_length is not None and (group_length[2], group_length[3]) != (4, "UL"):
         return Fallback("(7FE0,0000) is not a single UL value")
-    image = image_pixel(head, info)
-    if isinstance(image, Fallback):
-        return image
-    rows, columns, samples, bits, _, planar_offset, count = image
+    found = image_pixel(head, info)
+    if isinstance(found, Fallback):
+        return found
+    image, planar_offset = found
+    rows, columns, samples, bits, _, count = image[:6]
     total = rows * columns * samples * bits // 8 * count
     if total + total % 2 > MAX_VALUE:
         return Fallback("the decoded Pixel Data would not fit a defined length")
@@ -105,6 +105,7 @@ def plan(fd: int, size: int) -> Plan | Fallback | Invalid:
         columns=columns,
         samples=samples,
         bits_allocated=bits,
+        frame=Frame(rows, columns, samples, bits),
         frames=frames,
         group_length_at=None if group_length is None else group_length[1],
     )
@@ -296,16 +297,7 @@ def _decode_batch(
         pieces = [source[at - start : at - start + n] for at, n in p.frames[k]]
         frame = pieces[0] if len(pieces) == 1 else b"".join(pieces)
         try:
-            rle.decode_into(
-                frame,
-                out[j * length : (j + 1) * length],
-                rows=p.rows,
-                columns=p.columns,
-                samples_per_pixel=p.samples,
-                bytes_allocated=p.bits_allocated // 8,
-                big_endian=False,
-                planar=False,
-            )
+            rle.decode_into(p.frame, frame, out[j * length : (j + 1) * length])
         except ValueError as exc:
             raise ValueError(f"frame {k}: {exc}") from None
 

@@ -38,7 +38,45 @@ cdef inline void put_item(uint8_t *dst, size_t length) noexcept nogil:
     put_le32(dst + 4, length)
 
 
-cdef class Encapsulator:
+cdef int _tables(
+    size_t count,
+    size_t frame_bound,
+    size_t **offsets,
+    size_t **lengths,
+    uint8_t **written,
+) except -1:
+    """Check the sizes and allocate the per-frame tables of an encapsulator."""
+    if count == 0:
+        raise ValueError("'count' must be at least 1")
+    if frame_bound == 0 or frame_bound > MAX_ITEM:
+        raise ValueError(f"'frame_bound' must be between 1 and {MAX_ITEM}")
+    offsets[0] = <size_t *>malloc(count * sizeof(size_t))
+    lengths[0] = <size_t *>malloc(count * sizeof(size_t))
+    written[0] = <uint8_t *>calloc(count, 1)
+    if offsets[0] == NULL or lengths[0] == NULL or written[0] == NULL:
+        raise MemoryError()
+    return 0
+
+
+cdef class _Items:
+    """The per-frame tables of an encapsulator: where each frame's item is,
+    how long, and whether it is written."""
+
+    cdef size_t *_offsets
+    cdef size_t *_lengths
+    cdef uint8_t *_written
+    cdef size_t _count
+    cdef size_t _reserved
+    cdef size_t _bound
+    cdef size_t _end
+
+    def __dealloc__(self):
+        free(self._offsets)
+        free(self._lengths)
+        free(self._written)
+
+
+cdef class Encapsulator(_Items):
     """An encapsulated Pixel Data value of `count` frames under construction.
 
     Parameters
@@ -51,28 +89,13 @@ cdef class Encapsulator:
 
     cdef object _out
     cdef uint8_t *_base
-    cdef size_t *_offsets
-    cdef size_t *_lengths
-    cdef uint8_t *_written
-    cdef size_t _count
-    cdef size_t _reserved
-    cdef size_t _bound
     cdef size_t _start
-    cdef size_t _end
 
     def __cinit__(self, size_t count, size_t frame_bound):
-        if count == 0:
-            raise ValueError("'count' must be at least 1")
-        if frame_bound == 0 or frame_bound > MAX_ITEM:
-            raise ValueError(f"'frame_bound' must be between 1 and {MAX_ITEM}")
+        _tables(count, frame_bound, &self._offsets, &self._lengths, &self._written)
         self._start = ITEM_HEADER + 4 * count
         if count > (<size_t>PY_SSIZE_T_MAX - self._start) // (ITEM_HEADER + frame_bound + 1):
             raise OverflowError("the frames are too large to encapsulate")
-        self._offsets = <size_t *>malloc(count * sizeof(size_t))
-        self._lengths = <size_t *>malloc(count * sizeof(size_t))
-        self._written = <uint8_t *>calloc(count, 1)
-        if self._offsets == NULL or self._lengths == NULL or self._written == NULL:
-            raise MemoryError()
         self._count = count
         self._bound = frame_bound
         self._end = self._start
@@ -80,11 +103,6 @@ cdef class Encapsulator:
         self._out = PyBytes_FromStringAndSize(NULL, <Py_ssize_t>size)
         self._base = <uint8_t *>PyBytes_AS_STRING(self._out)
         dicomrle_advise_huge_pages(self._base, size)
-
-    def __dealloc__(self):
-        free(self._offsets)
-        free(self._lengths)
-        free(self._written)
 
     def reserve(self, size_t length) -> int:
         """Give the next frame, of `length` bytes, its place; return its index."""
@@ -237,7 +255,7 @@ cdef int pwrite_all(int fd, iovec *iov, int count, size_t offset) noexcept nogil
     return 0
 
 
-cdef class FileEncapsulator:
+cdef class FileEncapsulator(_Items):
     """The items of an encapsulated Pixel Data value written into a file.
 
     Like ``Encapsulator``, but each frame's item (header, frame, pad byte)
@@ -260,33 +278,13 @@ cdef class FileEncapsulator:
 
     cdef int _fd
     cdef size_t _file_start
-    cdef size_t *_offsets
-    cdef size_t *_lengths
-    cdef uint8_t *_written
-    cdef size_t _count
-    cdef size_t _reserved
-    cdef size_t _bound
-    cdef size_t _end
 
     def __cinit__(self, int fd, size_t start, size_t count, size_t frame_bound):
-        if count == 0:
-            raise ValueError("'count' must be at least 1")
-        if frame_bound == 0 or frame_bound > MAX_ITEM:
-            raise ValueError(f"'frame_bound' must be between 1 and {MAX_ITEM}")
-        self._offsets = <size_t *>malloc(count * sizeof(size_t))
-        self._lengths = <size_t *>malloc(count * sizeof(size_t))
-        self._written = <uint8_t *>calloc(count, 1)
-        if self._offsets == NULL or self._lengths == NULL or self._written == NULL:
-            raise MemoryError()
+        _tables(count, frame_bound, &self._offsets, &self._lengths, &self._written)
         self._fd = fd
         self._file_start = start
         self._count = count
         self._bound = frame_bound
-
-    def __dealloc__(self):
-        free(self._offsets)
-        free(self._lengths)
-        free(self._written)
 
     def reserve_frames(self, Workspace space not None) -> int:
         """Give the frames of `space`'s last encode their places, in order;

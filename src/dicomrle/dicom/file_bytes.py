@@ -13,6 +13,7 @@ import threading
 from collections import namedtuple
 
 from dicomrle.dicom import implicit, walk
+from dicomrle.dicom.image_pixel import RLE_LOSSLESS as RLE_LOSSLESS_UID
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -24,7 +25,7 @@ if TYPE_CHECKING:
         def is_set(self) -> bool: ...
 
 
-RLE_LOSSLESS = b"1.2.840.10008.1.2.5\0"
+RLE_LOSSLESS = RLE_LOSSLESS_UID.encode() + b"\0"
 # The first read of a file; more is read when the elements before the
 # Pixel Data need it, up to HEADER_LIMIT.
 FIRST_READ = 1 << 16
@@ -51,6 +52,9 @@ class Plan(
             "columns",
             "samples",
             "bits_allocated",
+            # One frame as the kernel takes it (encoding) or gives it
+            # (decoding: little-endian, by pixel).
+            "frame",
             # The number of frames (compress), or each frame's fragments as
             # (offset in the file, length) pairs (decompress).
             "frames",

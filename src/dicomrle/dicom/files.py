@@ -16,7 +16,7 @@ import os
 import time
 from collections import namedtuple
 
-from dicomrle.codec.arrays import check_threads
+from dicomrle.codec.jobs import check_threads
 from dicomrle.dicom import compress_bytes, decompress_bytes
 from dicomrle.dicom.copy_check import copy_problem
 from dicomrle.dicom.decompress_bytes import Invalid
@@ -456,8 +456,8 @@ def _same_as_source(plan: Plan, src: int, copy: int, size: int, threads: int) ->
                 plan.columns,
                 plan.samples,
                 plan.bits_allocated,
-                False,
                 plan.planar,
+                plan.frame,
             )
             return frames_match(frames, source, threads=threads)
         finally:

@@ -3,7 +3,7 @@ again and again, for a profiler to watch; setup first, then a pause, so
 that a delayed profiler sees only the runs::
 
     perf record -F 4000 -g -D 5500 -o t1.data -- \
-        python benchmarks/loop_compress.py --threads 1 --runs 40
+        python benchmarks/probes/loop_compress.py --threads 1 --runs 40
     perf report -i t1.data --no-children --sort sym
 
 Prints the mean time of a run.
@@ -12,10 +12,14 @@ Prints the mean time of a run.
 from __future__ import annotations
 
 import argparse
+import sys
 import time
+from pathlib import Path
 
 import dicomrle
-from bench_batch import dataset, frame_stack
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+from bench_batch import dataset, frame_stack  # noqa: E402
 
 
 def main() -> None:

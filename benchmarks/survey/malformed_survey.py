@@ -1,6 +1,6 @@
 """What each RLE Lossless decoder does with each malformed frame.
 
-Every variant of ``tests/malformed.py`` goes to every decoder, each run in a
+Every variant of ``tests/support/malformed.py`` goes to every decoder, each run in a
 child process of its own, so that a crash (a signal), a hang (20 s), a
 Python exception, a ``BaseException`` such as pyo3's ``PanicException``, a
 warning, wrong pixels and right pixels are told apart:
@@ -19,8 +19,8 @@ The file wrapping a frame: one item of encapsulated Pixel Data, RLE
 Lossless, Secondary Capture, MONOCHROME2 or RGB (Planar Configuration 1),
 Pixel Representation 0.
 
-    python benchmarks/malformed_survey.py            # writes MALFORMED.md + json
-    python benchmarks/malformed_survey.py --only longer --decoders pydicom-frame
+    python benchmarks/survey/malformed_survey.py            # writes MALFORMED.md + json
+    python benchmarks/survey/malformed_survey.py --only longer --decoders pydicom-frame
 """
 
 from __future__ import annotations
@@ -45,7 +45,7 @@ from pydicom.encaps import encapsulate
 from pydicom.uid import RLELossless, SecondaryCaptureImageStorage, generate_uid
 
 HERE = Path(__file__).resolve().parent
-sys.path.insert(0, str(HERE.parent / "tests"))
+sys.path.insert(0, str(HERE.parents[1] / "tests" / "support"))
 import malformed  # noqa: E402
 
 TIMEOUT = 20.0
@@ -215,7 +215,7 @@ NOTES = [
     "panics (index 8192 of its 8192-byte output); GDCM cannot decode "
     "its own output; DCMTK and pydicom decode it to the same (wrong) image, "
     "pydicom with a warning. `gdcm-padded` is the same pattern made from "
-    "MR_small.dcm by tests/malformed.py.",
+    "MR_small.dcm by tests/support/malformed.py.",
     "- DCMTK 3.6.7 reads the byte 0x80 as a replicate run of 129 (`noop-0x80`: "
     "wrong pixels, no message).",
     "- python-gdcm and gdcmconv die of SIGFPE on a header count of 0; pylibjpeg-"
@@ -589,11 +589,11 @@ def write_json(path: Path, results, versions, decoders) -> None:
 
 
 def write_markdown(path: Path, results, variants_seen, versions, decoders) -> None:
-    cmd = "python benchmarks/malformed_survey.py"
+    cmd = "python benchmarks/survey/malformed_survey.py"
     lines = [
         "# Malformed RLE Lossless frames: what each decoder does",
         "",
-        f"Made by `{cmd}` from the variants of `tests/malformed.py`; every decoder "
+        f"Made by `{cmd}` from the variants of `tests/support/malformed.py`; every decoder "
         f"ran in a child process of its own (timeout {TIMEOUT:.0f} s). Bases: "
         "`grey16` (MR_small.dcm, 64x64, 2 segments), `rgb8` (SC_rgb.dcm, 100x100, "
         "3 segments), `hand8` (4x16 8-bit grey, 1 segment written by hand), and for "

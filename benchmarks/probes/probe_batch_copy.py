@@ -8,22 +8,25 @@ only), once into a real ``Encapsulator`` with the time spent in its
 ``write_frames`` (copies and page faults of the new value) summed over the
 threads.
 
-    python benchmarks/probe_batch_copy.py
+    python benchmarks/probes/probe_batch_copy.py
 """
 
 from __future__ import annotations
 
 import argparse
 import functools
+import sys
 import threading
 import time
+from pathlib import Path
 
-from dicomrle.dicom.encaps import Encapsulator
-
-from bench_batch import frame_stack
 from dicomrle.codec import rle as _rle
 from dicomrle.codec.arrays import encode_in_order, frames_per_job
 from dicomrle.codec.frame import workspace
+from dicomrle.dicom.encaps import Encapsulator
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+from bench_batch import frame_stack  # noqa: E402
 
 FRAMES = 500
 FRAME_BYTES = 512 * 512 * 2
