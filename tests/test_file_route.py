@@ -22,7 +22,7 @@ from decoders import require_tool
 from dicomrle import cli
 from dicomrle.dicom import file_pool as _file_pool
 from dicomrle.dicom import files as _files
-from dicomrle.dicom import stream as _stream
+from dicomrle.dicom import compress_bytes as _compress_bytes
 
 SMALL = ["CT_small.dcm", "MR_small.dcm", "emri_small.dcm", "SC_rgb_small_odd.dcm"]
 
@@ -144,7 +144,7 @@ def test_the_command_on_processes_matches_one_process(tmp_path):
 def test_a_source_changed_while_read_fails(tmp_path, monkeypatch):
     src = tmp_path / "src.dcm"
     shutil.copy(find("emri_small.dcm"), src)
-    real = _stream.write
+    real = _compress_bytes.write
 
     def write(plan, fd, out, **kwargs):
         size = real(plan, fd, out, **kwargs)
@@ -154,7 +154,7 @@ def test_a_source_changed_while_read_fails(tmp_path, monkeypatch):
         os.utime(src, ns=(time.time_ns(), time.time_ns() + 10**9))
         return size
 
-    monkeypatch.setattr(_stream, "write", write)
+    monkeypatch.setattr(_compress_bytes, "write", write)
     out = tmp_path / "out" / "copy.dcm"
     r = dicomrle.compress_file(src, out)
     assert (r.status, r.reason) == ("failed", "the input changed while it was read")
@@ -165,14 +165,14 @@ def test_a_source_replaced_while_read_fails(tmp_path, monkeypatch):
     """Renamed over while it was read: the open file is not the path's."""
     src = tmp_path / "src.dcm"
     shutil.copy(find("CT_small.dcm"), src)
-    real = _stream.write
+    real = _compress_bytes.write
 
     def write(plan, fd, out, **kwargs):
         os.replace(src, tmp_path / "gone.dcm")
         shutil.copy(find("CT_small.dcm"), src)
         return real(plan, fd, out, **kwargs)
 
-    monkeypatch.setattr(_stream, "write", write)
+    monkeypatch.setattr(_compress_bytes, "write", write)
     r = dicomrle.compress_file(src, tmp_path / "copy.dcm")
     assert r.status == "written"  # what was read is one whole, unchanged file
     assert pydicom.dcmread(tmp_path / "copy.dcm").SOPInstanceUID == pydicom.dcmread(

@@ -17,15 +17,15 @@ import pytest
 import dicomrle
 from corpus import find
 from dicomrle.dicom import implicit as _implicit
-from dicomrle.dicom import stream as _stream
+from dicomrle.dicom import compress_bytes as _compress_bytes
 from dicomrle.dicom import walk as _walk
 
 pytestmark = pytest.mark.filterwarnings("ignore::UserWarning")
 
 
-def plan_of(path: Path) -> _stream.Plan | _stream.Fallback:
+def plan_of(path: Path) -> _compress_bytes.Plan | _compress_bytes.Fallback:
     with open(path, "rb") as f:
-        return _stream.plan(f.fileno(), os.fstat(f.fileno()).st_size)
+        return _compress_bytes.plan(f.fileno(), os.fstat(f.fileno()).st_size)
 
 
 def read(path: Path) -> pydicom.Dataset:
@@ -171,7 +171,7 @@ def test_a_made_file_converts(tmp_path):
 def test_what_it_refuses(dataset, reason, tmp_path):
     src = tmp_path / "src.dcm"
     src.write_bytes(image(dataset))
-    assert plan_of(src) == _stream.Fallback(f"Implicit VR Little Endian: {reason}")
+    assert plan_of(src) == _compress_bytes.Fallback(f"Implicit VR Little Endian: {reason}")
     r = dicomrle.compress_file(src, tmp_path / "out.dcm")
     assert r.route.startswith("pydicom (Implicit VR Little Endian: ")
 
@@ -187,13 +187,13 @@ def nested(depth: int) -> bytes:
 def test_nesting_is_limited(tmp_path):
     src = tmp_path / "src.dcm"
     src.write_bytes(image(nested(_implicit.MAX_DEPTH // 2)))
-    assert isinstance(plan_of(src), _stream.Plan)
+    assert isinstance(plan_of(src), _compress_bytes.Plan)
     src.write_bytes(image(nested(_implicit.MAX_DEPTH // 2 + 1)))
-    assert plan_of(src) == _stream.Fallback(
+    assert plan_of(src) == _compress_bytes.Fallback(
         f"Implicit VR Little Endian: sequences nested deeper than {_implicit.MAX_DEPTH // 2}"
     )
     src.write_bytes(image(nested(5000)))  # deeper than Python's recursion limit
-    assert isinstance(plan_of(src), _stream.Fallback)
+    assert isinstance(plan_of(src), _compress_bytes.Fallback)
 
 
 def assert_well_formed(src: Path, tmp_path: Path) -> None:
@@ -201,8 +201,8 @@ def assert_well_formed(src: Path, tmp_path: Path) -> None:
     Explicit VR Little Endian RLE Lossless to our walker; if pydicom reads
     the source, the copy has the same elements."""
     plan = plan_of(src)
-    assert isinstance(plan, (_stream.Plan, _stream.Fallback))
-    if isinstance(plan, _stream.Fallback):
+    assert isinstance(plan, (_compress_bytes.Plan, _compress_bytes.Fallback))
+    if isinstance(plan, _compress_bytes.Fallback):
         return
     out = tmp_path / "out.dcm"
     out.unlink(missing_ok=True)
@@ -229,7 +229,7 @@ def assert_well_formed(src: Path, tmp_path: Path) -> None:
 def test_every_truncation(name, tmp_path):
     data = find(name).read_bytes()
     plan = plan_of(find(name))
-    assert isinstance(plan, _stream.Plan)
+    assert isinstance(plan, _compress_bytes.Plan)
     src = tmp_path / "src.dcm"
     end = plan.pixel_offset + 64
     # Every length in the first 4 KiB and around the Pixel Data, every
@@ -237,7 +237,7 @@ def test_every_truncation(name, tmp_path):
     lengths = {*range(4096), *range(4096, end, 251), *range(end - 128, end)}
     for length in sorted(lengths):
         src.write_bytes(data[:length])
-        assert isinstance(plan_of(src), _stream.Fallback), length
+        assert isinstance(plan_of(src), _compress_bytes.Fallback), length
 
 
 @pytest.mark.parametrize("name", ["MR_small_implicit.dcm", "gdcm-US-ALOKA-16.dcm"])
@@ -246,7 +246,7 @@ def test_corrupted_copies(name, tmp_path):
     to four at a time: never an exception, and every copy well formed."""
     data = find(name).read_bytes()
     plan = plan_of(find(name))
-    assert isinstance(plan, _stream.Plan)
+    assert isinstance(plan, _compress_bytes.Plan)
     rng = random.Random(20261202)
     src = tmp_path / "src.dcm"
     planned = 0
@@ -258,5 +258,5 @@ def test_corrupted_copies(name, tmp_path):
             mutated[at] = rng.choice([0, 0xFF, rng.randrange(256), mutated[at] ^ 1])
         src.write_bytes(mutated)
         assert_well_formed(src, tmp_path)
-        planned += isinstance(plan_of(src), _stream.Plan)
+        planned += isinstance(plan_of(src), _compress_bytes.Plan)
     assert 0 < planned < 1000  # both ways taken

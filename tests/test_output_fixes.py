@@ -25,7 +25,7 @@ import pytest
 import dicomrle
 from corpus import find
 from decoders import FILE_DECODERS, console_script, require_tool
-from dicomrle.dicom import stream as _stream
+from dicomrle.dicom import compress_bytes as _compress_bytes
 from dicomrle.dicom.compress import write_dataset
 
 # pydicom warns about an invalid UID in rtdose.dcm.
@@ -337,11 +337,11 @@ def test_group_lengths_of_the_byte_route_everywhere(name, tmp_path):
 def write_plan(src: Path, dst: Path, **kwargs: object) -> None:
     fd = os.open(src, os.O_RDONLY)
     try:
-        p = _stream.plan(fd, os.fstat(fd).st_size)
-        assert isinstance(p, _stream.Plan), p
+        p = _compress_bytes.plan(fd, os.fstat(fd).st_size)
+        assert isinstance(p, _compress_bytes.Plan), p
         out = os.open(dst, os.O_RDWR | os.O_CREAT | os.O_TRUNC, 0o644)
         try:
-            _stream.write(p, fd, out, **kwargs)  # type: ignore[arg-type]
+            _compress_bytes.write(p, fd, out, **kwargs)  # type: ignore[arg-type]
         finally:
             os.close(out)
     finally:
@@ -362,7 +362,7 @@ def test_group_length_when_the_items_move(tmp_path, monkeypatch):
     """Offsets the Basic Offset Table cannot hold: the items move behind
     the Extended Offset Table, and the group length follows."""
     src = with_group_lengths("emri_small.dcm", tmp_path)
-    monkeypatch.setattr(_stream, "MAX_OFFSET", 100)
+    monkeypatch.setattr(_compress_bytes, "MAX_OFFSET", 100)
     ours = tmp_path / "ours.dcm"
     write_plan(src, ours)
     assert "ExtendedOffsetTable" in read(ours)
@@ -373,7 +373,7 @@ def test_group_length_when_the_items_move(tmp_path, monkeypatch):
 def test_a_group_length_too_small_is_left_out(tmp_path, monkeypatch):
     """A (7FE0,0000) that 4 bytes might not hold is left out (PS3.5 7.2)."""
     src = with_group_lengths("emri_small.dcm", tmp_path)
-    monkeypatch.setattr(_stream, "MAX_GROUP_LENGTH", 1000)
+    monkeypatch.setattr(_compress_bytes, "MAX_GROUP_LENGTH", 1000)
     ours = tmp_path / "ours.dcm"
     write_plan(src, ours)
     lengths = assert_group_lengths_right(ours)

@@ -1,4 +1,4 @@
-"""The byte route of compress_file (dicomrle.dicom.stream): over the whole corpus
+"""The byte route of compress_file (dicomrle.dicom.compress_bytes): over the whole corpus
 its Pixel Data is byte for byte what dicomrle.compress writes and every
 other element has the value of the source, as pydicom reads both; it takes
 the files it should and hands the rest to the pydicom route; a file larger
@@ -29,7 +29,7 @@ import dicomrle
 import memlimit
 from corpus import excluded_paths, find, image_id, images
 from decoders import FILE_DECODERS, GDCM_DECODERS, require, require_tool
-from dicomrle.dicom import stream as _stream
+from dicomrle.dicom import compress_bytes as _compress_bytes
 
 pytestmark = pytest.mark.filterwarnings("ignore::UserWarning")
 
@@ -148,8 +148,8 @@ def test_implicit_vr_takes_the_byte_route(name, tmp_path):
 )
 def test_implicit_vr_the_byte_route_leaves(name, reason):
     with open(find(name), "rb") as f:
-        plan = _stream.plan(f.fileno(), os.fstat(f.fileno()).st_size)
-    assert plan == _stream.Fallback(f"Implicit VR Little Endian: {reason}")
+        plan = _compress_bytes.plan(f.fileno(), os.fstat(f.fileno()).st_size)
+    assert plan == _compress_bytes.Fallback(f"Implicit VR Little Endian: {reason}")
 
 
 @pytest.mark.parametrize("name", ["emri_small.dcm", "US1_UNCR.dcm", "SC_rgb_16bit.dcm",
@@ -186,10 +186,10 @@ def test_extended_offset_table(threads, tmp_path):
     src = find("emri_small.dcm")
     out = tmp_path / "out.dcm"
     with open(src, "rb") as f:
-        plan = _stream.plan(f.fileno(), os.fstat(f.fileno()).st_size)
+        plan = _compress_bytes.plan(f.fileno(), os.fstat(f.fileno()).st_size)
         fd = os.open(out, os.O_RDWR | os.O_CREAT, 0o666)
         try:
-            size = _stream.write(plan, f.fileno(), fd, threads=threads, extended=True)
+            size = _compress_bytes.write(plan, f.fileno(), fd, threads=threads, extended=True)
         finally:
             os.close(fd)
     assert size == out.stat().st_size
@@ -603,12 +603,12 @@ def test_input_shrinks_while_read(tmp_path):
     src.write_bytes(find("emri_small.dcm").read_bytes())
     out = tmp_path / "out.dcm"
     with open(src, "rb") as f:
-        plan = _stream.plan(f.fileno(), os.fstat(f.fileno()).st_size)
+        plan = _compress_bytes.plan(f.fileno(), os.fstat(f.fileno()).st_size)
         os.truncate(src, plan.pixel_offset + 1000)
         fd = os.open(out, os.O_RDWR | os.O_CREAT, 0o666)
         try:
             with pytest.raises(OSError, match="the input shrank"):
-                _stream.write(plan, f.fileno(), fd)
+                _compress_bytes.write(plan, f.fileno(), fd)
         finally:
             os.close(fd)
 

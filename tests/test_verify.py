@@ -14,7 +14,7 @@ import pytest
 
 from corpus import find
 from dicomrle.dicom import files as _files
-from dicomrle.dicom import stream as _stream
+from dicomrle.dicom import compress_bytes as _compress_bytes
 from dicomrle.dicom.files import DIFFERENT, compress_file
 
 ITEM = b"\xfe\xff\x00\xe0"
@@ -85,7 +85,7 @@ def test_a_good_copy_passes(name, tmp_path):
 )
 @pytest.mark.parametrize("threads", [1, 2])
 def test_a_spoiled_copy_is_refused(spoil, threads, tmp_path, monkeypatch):
-    real = _stream.write
+    real = _compress_bytes.write
 
     def write_then_spoil(plan, src, fd, **kwargs):
         size = real(plan, src, fd, **kwargs)
@@ -95,7 +95,7 @@ def test_a_spoiled_copy_is_refused(spoil, threads, tmp_path, monkeypatch):
         os.pwrite(fd, bytes(data), 0)
         return size
 
-    monkeypatch.setattr(_files.stream, "write", write_then_spoil)
+    monkeypatch.setattr(_compress_bytes, "write", write_then_spoil)
     out = tmp_path / "out" / "copy.dcm"
     src = plain(find("OBXXXX1A_2frame.dcm"))
     result = compress_file(src, out, verify=True, threads=threads)
@@ -121,11 +121,11 @@ def test_extended_offset_table(spoil, tmp_path):
     copy = tmp_path / "copy.dcm"
     fd = os.open(src, os.O_RDONLY)
     try:
-        plan = _stream.plan(fd, os.fstat(fd).st_size)
-        assert isinstance(plan, _stream.Plan)
+        plan = _compress_bytes.plan(fd, os.fstat(fd).st_size)
+        assert isinstance(plan, _compress_bytes.Plan)
         out = os.open(copy, os.O_RDWR | os.O_CREAT, 0o644)
         try:
-            _stream.write(plan, fd, out, extended=True)
+            _compress_bytes.write(plan, fd, out, extended=True)
         finally:
             os.close(out)
         data = bytearray(copy.read_bytes())

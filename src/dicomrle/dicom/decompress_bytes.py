@@ -23,34 +23,21 @@ from __future__ import annotations
 
 import struct
 import threading
-from collections import namedtuple
 
 from dicomrle.codec import rle
 from dicomrle.codec.jobs import run_all
 from dicomrle.codec.rle import Frame
-from dicomrle.dicom import walk
+from dicomrle.dicom import file_bytes, walk
+from dicomrle.dicom.compress_bytes import image_pixel
+from dicomrle.dicom.file_bytes import Fallback, Plan, read_head, read_tail, text_value
 from dicomrle.dicom.image_pixel import RLE_LOSSLESS as RLE_LOSSLESS_UID
-from dicomrle.dicom.stream import (
-    Cancelled,
-    Fallback,
-    _read,
-    _read_into,
-    _text,
-    _write_parts,
-    file_meta,
-    image_pixel,
-    kept_buffer,
-    read_head,
-    read_tail,
-)
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
-    from dicomrle.dicom.files import Cancel
+    from dicomrle.dicom.file_bytes import Cancel
 
 RLE_LOSSLESS = RLE_LOSSLESS_UID.encode()
 EXPLICIT_LITTLE = b"1.2.840.10008.1.2.1\0"
-ITEM = struct.Struct("<HHI")
 # A batch of frames: at most this many bytes of fragments read, and of
 # frames decoded, at once (one frame at least).
 BATCH_IN = 32 << 20
@@ -69,37 +56,6 @@ class Invalid:
         self.reason = reason
 
 
-class Plan(
-    namedtuple(
-        "Plan",
-        [
-            "size",
-            "head",  # the file up to the Pixel Data element's header
-            "tail",  # the elements after the Pixel Data
-            "meta_end",
-            "planar_offset",  # where to write 0 in Planar Configuration, or None
-            "rows",
-            "columns",
-            "samples",
-            "bits_allocated",
-            # Each frame's fragments: (offset in the file, length) pairs.
-            "frames",
-            # Where the value of the (7FE0,0000) group length is, or None.
-            "group_length_at",
-            # One frame as the kernel decodes it: little-endian, by pixel.
-            "frame",
-        ],
-    )
-):
-    """What the byte route needs to decompress one file."""
-
-    __slots__ = ()
-
-    @property
-    def frame_length(self) -> int:
-        return self.rows * self.columns * self.samples * self.bits_allocated // 8
-
-
 def plan(fd: int, size: int) -> Plan | Fallback | Invalid:
     """Walk the RLE Lossless file open as `fd`, of `size` bytes; return a
     Plan if the byte route can decompress it, else a Fallback saying why
@@ -110,7 +66,7 @@ def plan(fd: int, size: int) -> Plan | Fallback | Invalid:
     head, status, info = read
     if status != walk.ENCAPSULATED:
         return Fallback(walk.message(status))
-    if _text(head, info.get("TransferSyntaxUID")) != RLE_LOSSLESS:
+    if text_value(head, info.get("TransferSyntaxUID")) != RLE_LOSSLESS:
         return Fallback("the transfer syntax is not RLE Lossless")
     for name in ("ExtendedOffsetTable", "ExtendedOffsetTableLengths"):
         if name in info:
@@ -149,9 +105,9 @@ def plan(fd: int, size: int) -> Plan | Fallback | Invalid:
         columns=columns,
         samples=samples,
         bits_allocated=bits,
+        frame=Frame(rows, columns, samples, bits),
         frames=frames,
         group_length_at=None if group_length is None else group_length[1],
-        frame=Frame(rows, columns, samples, bits),
     )
 
 
@@ -165,8 +121,12 @@ def _items(
     can tell apart, are left to the pydicom route."""
 
     def header(at: int) -> tuple[int, int]:
-        data = head[at : at + 8] if at + 8 <= len(head) else _read(fd, 8, at)
-        group, element, length = ITEM.unpack(data)
+        data = (
+            head[at : at + 8]
+            if at + 8 <= len(head)
+            else file_bytes.read_exactly(fd, 8, at)
+        )
+        group, element, length = file_bytes.ITEM.unpack(data)
         return group << 16 | element, length
 
     starts: list[int] = []  # of the item headers: the table's first
@@ -198,7 +158,9 @@ def _items(
     offsets = [at - starts[1] for at in starts[1:]]
     if table_length:
         table = list(
-            struct.unpack(f"<{count}L", _read(fd, table_length, starts[0] + 8))
+            struct.unpack(
+                f"<{count}L", file_bytes.read_exactly(fd, table_length, starts[0] + 8)
+            )
         )
         if count == 1 or table == offsets:
             return fragments, position
@@ -229,7 +191,7 @@ def _header(p: Plan) -> bytes:
     return b"".join(
         (
             p.head[:132],
-            file_meta(p.head, p.meta_end, EXPLICIT_LITTLE),
+            file_bytes.file_meta(p.head, p.meta_end, EXPLICIT_LITTLE),
             dataset,
             struct.pack("<HH2sHI", 0x7FE0, 0x0010, vr, 0, total + total % 2),
         )
@@ -269,27 +231,31 @@ def write(
     for a frame that does not decode, Cancelled when `cancel` is set."""
     length = p.frame_length
     header = _header(p)
-    position = _write_parts(dst, [header], 0)
+    position = file_bytes.write_parts(dst, [header], 0)
     batches = _batches(p)
     # One buffer for the items, two for the frames: a batch is written by a
     # thread while the next is decoded.
-    source = memoryview(kept_buffer("source", max(e - s for _, _, s, e in batches)))
+    source = memoryview(
+        file_bytes.kept_buffer("source", max(e - s for _, _, s, e in batches))
+    )
     most = max(b - a for a, b, _, _ in batches) * length
-    frames = [memoryview(kept_buffer(name, most)) for name in ("frames", "frames2")]
+    frames = [
+        memoryview(file_bytes.kept_buffer(name, most)) for name in ("frames", "frames2")
+    ]
     writing: list[threading.Thread] = [threading.Thread()] * 2
     failed: list[BaseException] = []
 
     def write_out(out: memoryview, at: int) -> None:
         try:
-            _write_parts(dst, [out], at)
+            file_bytes.write_parts(dst, [out], at)
         except BaseException as exc:  # noqa: BLE001 - raised below
             failed.append(exc)
 
     try:
         for k, (first, last, start, end) in enumerate(batches):
             if cancel is not None and cancel.is_set():
-                raise Cancelled("cancelled")
-            _read_into(src, source[: end - start], start)
+                raise file_bytes.Cancelled("cancelled")
+            file_bytes.read_into(src, source[: end - start], start)
             if writing[k % 2].ident is not None:
                 writing[k % 2].join()  # its buffer is free again
             if failed:
@@ -311,7 +277,7 @@ def write(
     if failed:
         raise failed[0]
     pad = b"\0" * ((length * len(p.frames)) % 2)
-    return position + _write_parts(dst, [pad, p.tail], position)
+    return position + file_bytes.write_parts(dst, [pad, p.tail], position)
 
 
 def _decode_batch(

@@ -54,8 +54,9 @@ def _serve(
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     if hasattr(signal, "pthread_sigmask"):
         signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})
-    from dicomrle.dicom.files import convert_file
+    from dicomrle.dicom.files import compress_file, decompress_file
 
+    convert = compress_file if compress else decompress_file
     while True:
         try:
             pairs = conn.recv()
@@ -64,7 +65,7 @@ def _serve(
         if pairs is None:
             return
         for src, dst in pairs:
-            result = convert_file(src, dst, compress=compress, cancel=cancel, **options)
+            result = convert(src, dst, cancel=cancel, **options)
             try:
                 conn.send(result)
             except OSError:  # the main process is gone
@@ -168,7 +169,7 @@ def run_on_processes(
     cancel: Cancel,
 ) -> Iterator[FileResult]:
     """Yield the result of every pair, converted on `jobs` worker processes
-    (``convert_file(src, dst, compress=..., **options)``), in the order the
+    (``compress_file(src, dst, **options)`` or ``decompress_file``), in the order the
     files complete. Setting `cancel`, closing the iterator or an interrupt
     stops the workers: files under way leave nothing, files not started are
     not tried."""

@@ -16,19 +16,24 @@ import os
 import time
 from collections import namedtuple
 
-from dicomrle.dicom import decompress_bytes, stream
+from dicomrle.codec.jobs import check_threads
+from dicomrle.dicom import compress_bytes, decompress_bytes
 from dicomrle.dicom.copy_check import copy_problem
-from dicomrle.dicom.stream import Cancelled
+from dicomrle.dicom.decompress_bytes import Invalid
+from dicomrle.dicom.file_bytes import (
+    RLE_LOSSLESS,
+    Cancelled,
+    Fallback,
+    Plan,
+    text_value,
+    us_value,
+)
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     from collections.abc import Iterable, Iterator
-    from typing import Protocol
 
-    class Cancel(Protocol):
-        """Anything with is_set(): a thread's or a worker process's event."""
-
-        def is_set(self) -> bool: ...
+    from dicomrle.dicom.file_bytes import Cancel
 
 
 O_CLOEXEC = getattr(os, "O_CLOEXEC", 0)
@@ -93,23 +98,79 @@ class _Refused(Exception):
 _numbers = itertools.count()
 
 
-def _create_temporary(dst: str, made: list[str]) -> tuple[str, int]:
-    """Create a new empty file beside `dst` (and its folder if need be);
-    return its path and a descriptor open for reading and writing. Its
-    name goes into `made` before it is created, so that an interrupt
-    landing at any point leaves the caller a name to remove."""
-    flags = os.O_RDWR | os.O_CREAT | os.O_EXCL | O_CLOEXEC
-    folder, name = os.path.split(dst)
-    while True:
-        tmp = os.path.join(folder, f".{name}.{os.getpid()}-{next(_numbers)}.part")
-        made.append(tmp)
+class TemporaryCopy:
+    """The copy of a file being written: a new file beside `dst`, made by
+    ``create``, renamed onto `dst` by ``keep``; on leaving the ``with``
+    block (an error, an interrupt) a copy not kept is removed.
+
+    Attributes
+    ----------
+    path : str or None
+        The file, once its creation has begun; None when there is none
+        to remove.
+    fd : int
+        A descriptor open on it for reading and writing, or -1.
+    """
+
+    __slots__ = ("dst", "fd", "path")
+
+    def __init__(self, dst: str) -> None:
+        self.dst = dst
+        self.path: str | None = None
+        self.fd = -1
+
+    def __enter__(self) -> TemporaryCopy:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.discard()
+
+    def create(self) -> int:
+        """Make the file (and its folder if need be); return its descriptor.
+        Its name is recorded before it is made, so that an interrupt landing
+        at any point leaves a name to remove."""
+        flags = os.O_RDWR | os.O_CREAT | os.O_EXCL | O_CLOEXEC
+        folder, name = os.path.split(self.dst)
+        while True:
+            self.path = os.path.join(
+                folder, f".{name}.{os.getpid()}-{next(_numbers)}.part"
+            )
+            try:
+                self.fd = os.open(self.path, flags, 0o666)
+            except FileNotFoundError:
+                os.makedirs(folder or ".", exist_ok=True)
+                self.fd = os.open(self.path, flags, 0o666)
+            except FileExistsError:
+                self.path = None  # left by an earlier process of the same number
+                continue
+            return self.fd
+
+    def discard(self) -> None:
+        """Close and remove the file, if there is one."""
+        fd, self.fd = self.fd, -1
         try:
-            return tmp, os.open(tmp, flags, 0o666)
-        except FileNotFoundError:
-            os.makedirs(folder or ".", exist_ok=True)
-            return tmp, os.open(tmp, flags, 0o666)
-        except FileExistsError:
-            made.remove(tmp)  # left by an earlier process of the same number
+            if fd >= 0:
+                os.close(fd)
+        finally:
+            if self.path is not None:
+                try:
+                    os.unlink(self.path)
+                except FileNotFoundError:
+                    pass
+                self.path = None
+
+    def keep(self, fsync: bool) -> None:
+        """Rename the file onto `dst`; with `fsync`, make its bytes and
+        then its new name reach the disk."""
+        assert self.path is not None
+        if fsync:
+            os.fsync(self.fd)
+        fd, self.fd = self.fd, -1
+        os.close(fd)
+        os.replace(self.path, self.dst)
+        self.path = None
+        if fsync:
+            _sync_folder(self.dst)
 
 
 def _sync_folder(path: str) -> None:
@@ -130,110 +191,91 @@ def _same(a: os.stat_result, b: os.stat_result) -> bool:
     )
 
 
-def convert_file(
+def _convert(
     src: str | os.PathLike[str],
     dst: str | os.PathLike[str],
-    *,
     compress: bool,
-    overwrite: bool = False,
-    verify: bool = False,
-    threads: int = 1,
-    cancel: Cancel | None = None,
-    fsync: bool = False,
+    overwrite: bool,
+    verify: bool,
+    threads: int | None,
+    cancel: Cancel | None,
+    fsync: bool,
 ) -> FileResult:
     """:func:`compress_file` (`compress` True) or :func:`decompress_file`,
-    with `threads` already checked."""
+    with their arguments."""
     start = time.perf_counter()
     src, dst = os.fspath(src), os.fspath(dst)
+    threads = check_threads(threads)
+    status, reason, detail, code = WRITTEN, "", "", 0
     route = ""
     size_in = size_out = 0
-    tmp: str | None = None
-    made: list[str] = []  # temporary files to remove unless renamed
-    out = -1
-
-    def result(status: str, reason: str = "", **more: object) -> FileResult:
-        seconds = time.perf_counter() - start
-        return FileResult(
-            src,
-            dst,
-            status,
-            reason,
-            size_in,
-            size_out,
-            seconds,
-            route,
-            **more,
-        )
-
     try:
         if os.path.exists(dst):
             size_in = os.stat(src).st_size if os.path.exists(src) else 0
             if not overwrite:
-                return result(SKIPPED, "output exists (use --overwrite)")
+                raise _Skip("output exists (use --overwrite)")
             if os.path.realpath(dst) == os.path.realpath(src):
-                return result(FAILED, "the output is the input")
+                raise _Refused("the output is the input")
         if cancel is not None and cancel.is_set():
             raise Cancelled
         fd = os.open(src, os.O_RDONLY | O_CLOEXEC)
         try:
             before = os.fstat(fd)
             size_in = before.st_size
-            plan = (stream if compress else decompress_bytes).plan(fd, size_in)
-            if isinstance(plan, decompress_bytes.Invalid):
-                raise _Refused(plan.reason)
-            problem = None
-            if not isinstance(plan, stream.Fallback):
-                route = "bytes"
-                tmp, out = _create_temporary(dst, made)
-                if isinstance(plan, stream.Plan):
-                    stream.write(plan, fd, out, threads=threads, cancel=cancel)
+            with TemporaryCopy(dst) as copy:
+                plan: Plan | Fallback | Invalid
+                if compress:
+                    plan = compress_bytes.plan(fd, size_in)
                 else:
-                    decompress_bytes.write(
-                        plan, fd, out, threads=threads, cancel=cancel
+                    plan = decompress_bytes.plan(fd, size_in)
+                if isinstance(plan, Invalid):
+                    raise _Refused(plan.reason)
+                if isinstance(plan, Fallback):
+                    route = f"pydicom ({plan.reason})"
+                else:
+                    route = "bytes"
+                    out = copy.create()
+                    if compress:
+                        compress_bytes.write(
+                            plan, fd, out, threads=threads, cancel=cancel
+                        )
+                    else:
+                        decompress_bytes.write(
+                            plan, fd, out, threads=threads, cancel=cancel
+                        )
+                    size = os.fstat(out).st_size
+                    if verify and not _same_as_source(plan, fd, out, size, threads):
+                        raise _Refused(DIFFERENT)
+                    problem = copy_problem(out, size, encapsulated=compress)
+                    if problem is not None and not compress:
+                        # A decompressed copy that is not well formed (an RLE
+                        # icon inside, say): the pydicom route decodes more.
+                        route = f"pydicom (the byte route's copy: {problem})"
+                        copy.discard()
+                if route != "bytes":
+                    out = _via_pydicom(fd, copy, compress, verify, threads)
+                    size = os.fstat(out).st_size
+                    problem = copy_problem(out, size, encapsulated=compress)
+                if problem is not None:
+                    raise _Refused(
+                        f"the copy would not be well-formed DICOM: {problem}"
                     )
-                size_out = os.fstat(out).st_size
-                if verify and not _same_as_source(plan, fd, out, size_out, threads):
-                    raise _Refused(DIFFERENT)
-                problem = copy_problem(out, size_out, encapsulated=compress)
-                if problem is not None and not compress:
-                    # A decompressed copy that is not well formed (an RLE
-                    # icon inside, say): the pydicom route decodes more.
-                    route = f"pydicom (the byte route's copy: {problem})"
-                    os.close(out)
-                    out, tmp, problem = -1, None, None
-            else:
-                route = f"pydicom ({plan.reason})"
-            if tmp is None:
-                tmp, out = _via_pydicom(fd, dst, compress, verify, threads, made)
-                size_out = os.fstat(out).st_size
-                problem = copy_problem(out, size_out, encapsulated=compress)
-            if problem is not None:
-                raise _Refused(f"the copy would not be well-formed DICOM: {problem}")
-            if not _same(before, os.fstat(fd)):
-                raise _Refused("the input changed while it was read")
+                if not _same(before, os.fstat(fd)):
+                    raise _Refused("the input changed while it was read")
+                copy.keep(fsync)
+                size_out = size
         finally:
             os.close(fd)
-        if fsync:
-            os.fsync(out)
-        os.close(out)
-        out = -1
-        os.replace(tmp, dst)
-        made.remove(tmp)
-        if fsync:
-            _sync_folder(dst)
-        return result(WRITTEN)
     except _Skip as exc:
-        return result(SKIPPED, str(exc))
+        status, reason = SKIPPED, str(exc)
     except _Refused as exc:
-        size_out = 0
-        return result(FAILED, str(exc))
+        status, reason = FAILED, str(exc)
     except Cancelled:
-        size_out = 0
-        return result(FAILED, "cancelled")
+        status, reason = FAILED, "cancelled"
     except Exception as exc:  # noqa: BLE001 - one bad file must not stop the batch
         import traceback
 
-        size_out = 0
+        status, detail = FAILED, traceback.format_exc()
         code = exc.errno if isinstance(exc, OSError) and exc.errno else 0
         if code == errno.ENOSPC:
             reason = f"no space left on device (writing {dst})"
@@ -241,23 +283,17 @@ def convert_file(
             reason = f"{exc.strerror}: {exc.filename or src}"
         else:
             reason = f"{type(exc).__name__}: {exc}"
-        return result(FAILED, reason, detail=traceback.format_exc(), errno=code)
-    finally:
-        if out >= 0:
-            os.close(out)
-        for name in made:
-            try:
-                os.unlink(name)
-            except FileNotFoundError:
-                pass
+    seconds = time.perf_counter() - start
+    return FileResult(
+        src, dst, status, reason, size_in, size_out, seconds, route, detail, code
+    )
 
 
 def _via_pydicom(
-    fd: int, dst: str, compress: bool, verify: bool, threads: int, made: list[str]
-) -> tuple[str, int]:
-    """The pydicom route: read the file open as `fd`, convert it, write a
-    temporary copy beside `dst` (its name put in `made`, for the caller to
-    remove); return it and a descriptor open on it."""
+    fd: int, copy: TemporaryCopy, compress: bool, verify: bool, threads: int
+) -> int:
+    """The pydicom route: read the file open as `fd`, convert it and write
+    it to `copy`; return the copy's descriptor."""
     import pydicom
     from pydicom.errors import InvalidDicomError
 
@@ -282,21 +318,18 @@ def _via_pydicom(
             decompress(ds, threads=threads)
     except (NotEncodable, NotDecodable) as exc:
         raise _Skip(str(exc)) from None
-    tmp, out = _create_temporary(dst, made)
-    try:
-        with open(out, "wb", closefd=False) as f:
-            write_dataset(f, ds)
-        del ds
-        if verify and compress:
-            from dicomrle.dicom.decompress import matches
+    out = copy.create()
+    with open(out, "wb", closefd=False) as f:
+        write_dataset(f, ds)
+    del ds
+    if verify and compress:
+        from dicomrle.dicom.decompress import matches
 
-            copy = pydicom.dcmread(tmp)
-            if not matches(copy, source, threads=threads):  # type: ignore[arg-type]
-                raise _Refused(DIFFERENT)
-    except BaseException:
-        os.close(out)
-        raise
-    return tmp, out
+        assert copy.path is not None
+        written = pydicom.dcmread(copy.path)
+        if not matches(written, source, threads=threads):  # type: ignore[arg-type]
+            raise _Refused(DIFFERENT)
+    return out
 
 
 def compress_file(
@@ -348,18 +381,7 @@ def compress_file(
         The status ("written", "skipped" or "failed"), the reason, the
         sizes in bytes and the route the file took.
     """
-    from dicomrle.codec.jobs import check_threads
-
-    return convert_file(
-        src,
-        dst,
-        compress=True,
-        overwrite=overwrite,
-        verify=verify,
-        threads=check_threads(threads),
-        cancel=cancel,
-        fsync=fsync,
-    )
+    return _convert(src, dst, True, overwrite, verify, threads, cancel, fsync)
 
 
 def decompress_file(
@@ -380,10 +402,8 @@ def decompress_file(
 
     Parameters
     ----------
-    src, dst : str or os.PathLike
-        The file to read and the file to write.
-    overwrite : bool
-        Replace `dst` if it exists; otherwise such a file is skipped.
+    src, dst, overwrite
+        As for :func:`compress_file`.
     threads : int, optional
         Threads to decode the frames with; None for all usable cores.
     cancel : threading.Event, optional
@@ -397,22 +417,10 @@ def decompress_file(
         The status ("written", "skipped" or "failed"), the reason, and
         the sizes in bytes.
     """
-    from dicomrle.codec.jobs import check_threads
-
-    return convert_file(
-        src,
-        dst,
-        compress=False,
-        overwrite=overwrite,
-        threads=check_threads(threads),
-        cancel=cancel,
-        fsync=fsync,
-    )
+    return _convert(src, dst, False, overwrite, False, threads, cancel, fsync)
 
 
-def _same_as_source(
-    plan: stream.Plan, src: int, copy: int, size: int, threads: int
-) -> bool:
+def _same_as_source(plan: Plan, src: int, copy: int, size: int, threads: int) -> bool:
     """True if the RLE copy open as `copy` (`size` bytes), read back with
     dicomrle's own parsers, decodes with dicomrle's decoder to the bytes of
     the frames in the file open as `src`.
@@ -424,7 +432,7 @@ def _same_as_source(
     """
     import mmap
 
-    from dicomrle.dicom.compress import Plan
+    from dicomrle.dicom import compress
     from dicomrle.dicom.decompress import frames_match
 
     length = plan.frames * plan.frame_length
@@ -441,7 +449,7 @@ def _same_as_source(
         try:
             if not frames:
                 return False
-            source = Plan(
+            source = compress.Plan(
                 data,
                 plan.frames,
                 plan.rows,
@@ -461,7 +469,7 @@ def _same_as_source(
 
 
 def _copied_frames(
-    written: memoryview, size: int, plan: stream.Plan
+    written: memoryview, size: int, plan: Plan
 ) -> list[memoryview] | None:
     """The frames of the RLE copy `written` (the whole file) of `plan`'s
     source, or None if the copy is not what the byte route writes: RLE
@@ -480,18 +488,18 @@ def _copied_frames(
     head = bytes(written[:pixel_header])
     try:
         description = (
-            stream._us(head, info.get("Rows")),
-            stream._us(head, info.get("Columns")),
-            stream._us(head, info.get("SamplesPerPixel")) or 1,
-            stream._us(head, info.get("BitsAllocated")),
-            int(stream._text(head, info.get("NumberOfFrames")) or 1),
+            us_value(head, info.get("Rows")),
+            us_value(head, info.get("Columns")),
+            us_value(head, info.get("SamplesPerPixel")) or 1,
+            us_value(head, info.get("BitsAllocated")),
+            int(text_value(head, info.get("NumberOfFrames")) or 1),
         )
     except ValueError:
         return None
-    syntax = stream._text(head, info.get("TransferSyntaxUID"))
+    syntax = text_value(head, info.get("TransferSyntaxUID"))
     if (
         vr != "OB"
-        or syntax + b"\0" != stream.RLE_LOSSLESS
+        or syntax + b"\0" != RLE_LOSSLESS
         or description
         != (plan.rows, plan.columns, plan.samples, plan.bits_allocated, plan.frames)
     ):

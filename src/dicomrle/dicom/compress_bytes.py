@@ -33,7 +33,6 @@ from __future__ import annotations
 import os
 import struct
 import threading
-from collections import namedtuple
 
 from dicomrle.codec import rle
 from dicomrle.codec.arrays import encode_in_order
@@ -41,154 +40,28 @@ from dicomrle.codec.jobs import plan_jobs
 
 # Imported here, at start-up, not on the first file: a Cython module's
 # initialisation swallows a KeyboardInterrupt raised while it runs.
+from dicomrle.dicom import file_bytes, implicit, walk
 from dicomrle.dicom import image_pixel as image_pixel_module
-from dicomrle.dicom import implicit, walk
 from dicomrle.dicom.encaps import FileEncapsulator
-from dicomrle.dicom.image_pixel import RLE_LOSSLESS as RLE_LOSSLESS_UID
+from dicomrle.dicom.file_bytes import Fallback, Plan, read_head, read_tail, text_value
 from dicomrle.dicom.image_pixel import ImagePixel, walked_values
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
-    from dicomrle.dicom.files import Cancel
+    from dicomrle.dicom.file_bytes import Cancel
 
-RLE_LOSSLESS = RLE_LOSSLESS_UID.encode() + b"\0"
 IMPLICIT = b"1.2.840.10008.1.2"
-# The first read of a file; more is read when the elements before the
-# Pixel Data need it, up to HEADER_LIMIT.
-FIRST_READ = 1 << 16
-HEADER_LIMIT = 64 << 20
 # Implicit VR elements are rewritten in Python: at most this many bytes of
 # them before the Pixel Data, and as many after it.
 IMPLICIT_LIMIT = 4 << 20
 MAX_OFFSET = 0xFFFFFFFF
 MAX_GROUP_LENGTH = 0xFFFFFFFF
-ITEM = struct.Struct("<HHI")
 UNDEFINED = 0xFFFFFFFF
 # Bytes 2 to 7 of a Group Length element, (gggg,0000) UL of 4 bytes.
 GROUP_LENGTH = b"\0\0UL\4\0"
 # The buffers of all threads (see write) stay under this, unless one frame
 # alone is larger: a thread needs room for at least one.
 MEMORY_BUDGET = 192 << 20
-
-
-class Cancelled(Exception):
-    """The work was cancelled (an interrupt); nothing was left behind."""
-
-
-class Fallback:
-    """The byte route does not take this file, for `reason`."""
-
-    __slots__ = ("reason",)
-
-    def __init__(self, reason: str) -> None:
-        self.reason = reason
-
-    def __eq__(self, other: object) -> bool:
-        return isinstance(other, Fallback) and other.reason == self.reason
-
-    def __hash__(self) -> int:
-        return hash(self.reason)
-
-    def __repr__(self) -> str:
-        return f"Fallback({self.reason!r})"
-
-
-# A named tuple, not a dataclass: dataclasses takes longer to import than
-# the command takes to start.
-class Plan(
-    namedtuple(
-        "Plan",
-        [
-            "size",
-            "head",  # the file up to the Pixel Data element's header
-            "tail",  # the elements after the Pixel Data
-            "meta_end",
-            "pixel_header",
-            "pixel_offset",
-            "planar",  # the source's Planar Configuration
-            "planar_offset",  # where to write 0 in Planar Configuration, or None
-            "rows",
-            "columns",
-            "samples",
-            "bits_allocated",
-            "frames",
-            # The frames, when the reads of the header brought them in already.
-            "pixels",
-            # Where the value of the (7FE0,0000) group length is in `head`,
-            # and the bytes of its group but the encapsulated Pixel Data and
-            # the Extended Offset Table.
-            "group_length_at",
-            "group_length_rest",
-            # One frame as the kernel takes it.
-            "frame",
-        ],
-        defaults=(None, None, 0, None),
-    )
-):
-    """What the byte route needs to write one file."""
-
-    __slots__ = ()
-
-    @property
-    def frame_length(self) -> int:
-        return self.rows * self.columns * self.samples * self.bits_allocated // 8
-
-
-def _read(fd: int, length: int, offset: int) -> bytes:
-    """Exactly `length` bytes at `offset`, or OSError if the file is shorter."""
-    data = os.pread(fd, length, offset)
-    while len(data) < length:
-        more = os.pread(fd, length - len(data), offset + len(data))
-        if not more:
-            at = offset + len(data)
-            raise OSError(f"the input shrank while it was read (at byte {at})")
-        data += more
-    return data
-
-
-def _us(data: bytes, value: tuple[int, int, int, str] | None) -> int | None:
-    """The single US value at `value`, or None."""
-    if value is None:
-        return None
-    _, offset, length, vr = value
-    if vr != "US" or length != 2:
-        raise ValueError("not a single US value")
-    return int.from_bytes(data[offset : offset + 2], "little")
-
-
-def _text(data: bytes, value: tuple[int, int, int, str] | None) -> bytes:
-    if value is None:
-        return b""
-    _, offset, length, _ = value
-    return data[offset : offset + length].strip(b" \0")
-
-
-def read_head(
-    fd: int, size: int, *, rle: bool = False
-) -> tuple[bytes, int, dict] | Fallback:
-    """The first bytes of the file open as `fd`, as many as the walker needs
-    to reach the Pixel Data, its status and what it found."""
-    available = min(size, FIRST_READ)
-    head = _read(fd, available, 0)
-    while True:
-        status, info = walk.walk_file(head, size, rle=rle)
-        if status != walk.NEED_MORE:
-            return head, status, info
-        available = min(size, max(info["need"], 2 * available))
-        if available > HEADER_LIMIT:
-            return Fallback("more than 64 MiB of elements before the Pixel Data")
-        head = _read(fd, available, 0)
-
-
-def read_tail(fd: int, size: int, after: int) -> bytes | Fallback:
-    """The elements after the Pixel Data, from `after` on, walked."""
-    if size - after > HEADER_LIMIT:
-        return Fallback("more than 64 MiB of elements after the Pixel Data")
-    tail = _read(fd, size - after, after) if size > after else b""
-    status, _ = walk.walk_tail(tail)
-    if status != walk.OK:
-        return Fallback(f"after the Pixel Data: {walk.message(status)}")
-    return tail
 
 
 def image_pixel(
@@ -220,7 +93,10 @@ def plan(fd: int, size: int) -> Plan | Fallback:
         return read
     head, status, info = read
     source = head
-    if status == walk.SYNTAX and _text(head, info["TransferSyntaxUID"]) == IMPLICIT:
+    if (
+        status == walk.SYNTAX
+        and text_value(head, info["TransferSyntaxUID"]) == IMPLICIT
+    ):
         parts = _implicit_parts(fd, size, head, info)
         if isinstance(parts, Fallback):
             return parts
@@ -288,13 +164,13 @@ def plan(fd: int, size: int) -> Plan | Fallback:
         columns=columns,
         samples=samples,
         bits_allocated=bits,
+        frame=image.frame,
         frames=frames,
         pixels=source[pixel_offset : pixel_offset + needed]
         if pixel_offset + needed <= len(source)
         else None,
         group_length_at=group_length_at,
         group_length_rest=rest,
-        frame=image.frame,
     )
 
 
@@ -445,7 +321,7 @@ def _implicit_parts(
                 return Fallback(
                     "more than 4 MiB of Implicit VR elements before the Pixel Data"
                 )
-            head = _read(fd, available, 0)
+            head = file_bytes.read_exactly(fd, available, 0)
         except implicit.Refused as exc:
             return Fallback(f"Implicit VR Little Endian: {exc}")
     assert before.pixel is not None
@@ -453,7 +329,7 @@ def _implicit_parts(
     after = pixel_offset + pixel_length
     if size - after > IMPLICIT_LIMIT:
         return Fallback("more than 4 MiB of Implicit VR elements after the Pixel Data")
-    raw_tail = _read(fd, size - after, after) if size > after else b""
+    raw_tail = file_bytes.read_exactly(fd, size - after, after) if size > after else b""
     try:
         tail = implicit.Rewrite(
             raw_tail,
@@ -476,33 +352,6 @@ def _implicit_parts(
     return rewritten, {**info, **found, **where}, bytes(tail)
 
 
-def _element(group: int, element: int, vr: bytes, value: bytes) -> bytes:
-    if vr in implicit.LONG_VRS:
-        return struct.pack("<HH2sHI", group, element, vr, 0, len(value)) + value
-    return struct.pack("<HH2sH", group, element, vr, len(value)) + value
-
-
-def file_meta(head: bytes, meta_end: int, syntax: bytes = RLE_LOSSLESS) -> bytes:
-    """The File Meta Information of the output: the source's elements, with
-    the Transfer Syntax UID `syntax` (RLE Lossless unless said, NUL-padded to
-    an even length) and a new group length."""
-    out = []
-    pos = 132
-    while pos < meta_end:  # walked and bounded by dcmwalk_file already
-        _, element, vr = struct.unpack_from("<HH2s", head, pos)
-        if vr in implicit.LONG_VRS:
-            end = pos + 12 + struct.unpack_from("<I", head, pos + 8)[0]
-        else:
-            end = pos + 8 + struct.unpack_from("<H", head, pos + 6)[0]
-        if element == 0x0010:
-            out.append(_element(2, 0x10, b"UI", syntax))
-        elif element != 0x0000:
-            out.append(head[pos:end])
-        pos = end
-    body = b"".join(out)
-    return _element(2, 0, b"UL", struct.pack("<I", len(body))) + body
-
-
 def _prefix(p: Plan, bot: bytes, offsets: list[int] | None = None,
             lengths: list[int] | None = None, items: int = 0) -> bytes:  # fmt: skip
     """Everything before the first frame's item; `items` is the length of
@@ -514,20 +363,22 @@ def _prefix(p: Plan, bot: bytes, offsets: list[int] | None = None,
         struct.pack_into("<H", dataset, p.planar_offset - p.meta_end, 0)
     extended = b""
     if offsets is not None and lengths is not None:
-        extended = _element(
+        extended = file_bytes.element(
             0x7FE0, 1, b"OV", struct.pack(f"<{len(offsets)}Q", *offsets)
-        ) + _element(0x7FE0, 2, b"OV", struct.pack(f"<{len(lengths)}Q", *lengths))
+        ) + file_bytes.element(
+            0x7FE0, 2, b"OV", struct.pack(f"<{len(lengths)}Q", *lengths)
+        )
     if p.group_length_at is not None:
         length = _group_length(p, len(extended), len(bot), items)
         struct.pack_into("<I", dataset, p.group_length_at - p.meta_end, length)
     return b"".join(
         (
             p.head[:132],
-            file_meta(p.head, p.meta_end),
+            file_bytes.file_meta(p.head, p.meta_end),
             dataset,
             extended,
             struct.pack("<HH2sHI", 0x7FE0, 0x0010, b"OB", 0, 0xFFFFFFFF),
-            ITEM.pack(0xFFFE, 0xE000, len(bot)),
+            file_bytes.ITEM.pack(0xFFFE, 0xE000, len(bot)),
             bot,
         )
     )
@@ -544,43 +395,8 @@ def _group_length(p: Plan, extended: int, bot: int, items: int) -> int:
 def _group_length_offset(p: Plan) -> int:
     """Where the (7FE0,0000) group length's value is in the output."""
     assert p.group_length_at is not None
-    return 132 + len(file_meta(p.head, p.meta_end)) + p.group_length_at - p.meta_end
-
-
-# Each thread keeps its read buffer for the next file, up to this size:
-# a fresh buffer costs a page fault per 4 KiB, more than reading into it.
-KEPT_BUFFER = 16 << 20
-_kept = threading.local()
-
-
-def kept_buffer(name: str, size: int) -> bytearray:
-    """This thread's buffer `name`, of `size` bytes or more; kept for the
-    next file when it is no larger than KEPT_BUFFER."""
-    buffer: bytearray | None = getattr(_kept, name, None)
-    if buffer is None or len(buffer) < size:
-        buffer = bytearray(size)
-        setattr(_kept, name, buffer if size <= KEPT_BUFFER else None)
-    return buffer
-
-
-def _read_buffer(size: int) -> bytearray:
-    """A buffer of `size` bytes or more for this thread's reads."""
-    return kept_buffer("read", size)
-
-
-def _write_all(fd: int, data: bytes | memoryview, offset: int) -> None:
-    _write_parts(fd, [data], offset)
-
-
-def _read_into(fd: int, view: memoryview, offset: int) -> None:
-    """Fill `view` with the bytes of `fd` from `offset` on."""
-    done = 0
-    while done < len(view):
-        got = os.preadv(fd, [view[done:]], offset + done)
-        if got == 0:
-            at = offset + done
-            raise OSError(f"the input shrank while it was read (at byte {at})")
-        done += got
+    meta = file_bytes.file_meta(p.head, p.meta_end)
+    return 132 + len(meta) + p.group_length_at - p.meta_end
 
 
 def write(
@@ -606,7 +422,7 @@ def write(
     bot = b"" if use_extended else bytes(4 * p.frames)
     prefix = _prefix(p, bot)
     start = len(prefix)
-    _write_all(dst, prefix, 0)
+    file_bytes.write_parts(dst, [prefix], 0)
 
     threads, per_job = plan_jobs(length, p.frames, threads)
     # Two workspaces and a read buffer per thread: keep them in the budget.
@@ -616,11 +432,11 @@ def write(
 
     def source(first: int, count: int) -> bytearray:
         if cancel is not None and cancel.is_set():
-            raise Cancelled("cancelled")
+            raise file_bytes.Cancelled("cancelled")
         buffer = getattr(buffers, "buffer", None)
         if buffer is None:
-            buffer = buffers.buffer = _read_buffer(per_job * length)
-        _read_into(
+            buffer = buffers.buffer = file_bytes.kept_buffer("read", per_job * length)
+        file_bytes.read_into(
             src, memoryview(buffer)[: count * length], p.pixel_offset + first * length
         )
         return buffer
@@ -636,29 +452,33 @@ def write(
     )
     data_length, offsets, lengths = writer.finish()
     del writer
-    trailer = ITEM.pack(0xFFFE, 0xE0DD, 0) + p.tail
+    trailer = file_bytes.ITEM.pack(0xFFFE, 0xE0DD, 0) + p.tail
     if not use_extended and offsets[-1] > MAX_OFFSET:
         # The Basic Offset Table cannot hold the offsets: move the items
         # behind a prefix with the Extended Offset Table (PS3.3 C.7.6.3).
         new_prefix = _prefix(p, b"", offsets, lengths, data_length)
         _move(dst, start, data_length, len(new_prefix))
-        _write_all(dst, new_prefix, 0)
+        file_bytes.write_parts(dst, [new_prefix], 0)
         end = len(new_prefix) + data_length
-        _write_all(dst, trailer, end)
+        file_bytes.write_parts(dst, [trailer], end)
         os.ftruncate(dst, end + len(trailer))
         return end + len(trailer)
     if use_extended:
         extended_prefix = _prefix(p, b"", offsets, lengths, data_length)
         shift = len(extended_prefix) - start
         _move(dst, start, data_length, start + shift)
-        _write_all(dst, extended_prefix, 0)
+        file_bytes.write_parts(dst, [extended_prefix], 0)
         start += shift
     else:
-        _write_all(dst, struct.pack(f"<{p.frames}I", *offsets), start - 4 * p.frames)
+        file_bytes.write_parts(
+            dst, [struct.pack(f"<{p.frames}I", *offsets)], start - 4 * p.frames
+        )
         if p.group_length_at is not None:
             length = _group_length(p, 0, len(bot), data_length)
-            _write_all(dst, struct.pack("<I", length), _group_length_offset(p))
-    _write_all(dst, trailer, start + data_length)
+            file_bytes.write_parts(
+                dst, [struct.pack("<I", length)], _group_length_offset(p)
+            )
+    file_bytes.write_parts(dst, [trailer], start + data_length)
     return start + data_length + len(trailer)
 
 
@@ -666,14 +486,14 @@ def _write_one_frame(p: Plan, src: int, dst: int, cancel: Cancel | None) -> int:
     """``write`` for a single frame: encoded from memory, then the whole file
     written at once (a tree of small images is mostly such files)."""
     if cancel is not None and cancel.is_set():
-        raise Cancelled("cancelled")
+        raise file_bytes.Cancelled("cancelled")
     length = p.frame_length
     data: bytes | bytearray
     if p.pixels is not None:
         data = p.pixels
     else:
-        data = _read_buffer(length)
-        _read_into(src, memoryview(data)[:length], p.pixel_offset)
+        data = file_bytes.kept_buffer("read", length)
+        file_bytes.read_into(src, memoryview(data)[:length], p.pixel_offset)
     space = rle.Workspace(p.frame)
     (size,) = space.encode(data, 1)
     pad = b"\0" * (size % 2)
@@ -681,30 +501,12 @@ def _write_one_frame(p: Plan, src: int, dst: int, cancel: Cancel | None) -> int:
         parts: list[bytes | memoryview] = [
             # The Basic Offset Table: offset 0.
             _prefix(p, bytes(4), items=8 + size + len(pad)),
-            ITEM.pack(0xFFFE, 0xE000, size + len(pad)),
+            file_bytes.ITEM.pack(0xFFFE, 0xE000, size + len(pad)),
             frame,
             pad,
-            ITEM.pack(0xFFFE, 0xE0DD, 0) + p.tail,
+            file_bytes.ITEM.pack(0xFFFE, 0xE0DD, 0) + p.tail,
         ]
-        return _write_parts(dst, parts, 0)
-
-
-def _write_parts(fd: int, parts: list[bytes | memoryview], offset: int) -> int:
-    """Write `parts` one after the other at `offset` of `fd`; return the
-    number of bytes."""
-    total = sum(len(part) for part in parts)
-    views = [memoryview(part) for part in parts if len(part)]
-    while views:
-        done = os.pwritev(fd, views, offset)
-        if done == 0:
-            raise OSError(f"nothing was written at byte {offset}")
-        offset += done
-        while views and done >= len(views[0]):
-            done -= len(views[0])
-            views.pop(0)
-        if views and done:
-            views[0] = views[0][done:]
-    return total
+        return file_bytes.write_parts(dst, parts, 0)
 
 
 def _move(fd: int, start: int, length: int, to: int) -> None:
@@ -714,6 +516,6 @@ def _move(fd: int, start: int, length: int, to: int) -> None:
     end = length
     while end > 0:
         begin = max(0, end - chunk)
-        data = _read(fd, end - begin, start + begin)
-        _write_all(fd, data, to + begin)
+        data = file_bytes.read_exactly(fd, end - begin, start + begin)
+        file_bytes.write_parts(fd, [data], to + begin)
         end = begin
