@@ -1,6 +1,6 @@
 """What each RLE Lossless decoder does with each malformed frame.
 
-Every variant of ``tests/malformed.py`` goes to every decoder, each run in a
+Every variant of ``tests/support/malformed.py`` goes to every decoder, each run in a
 child process of its own, so that a crash (a signal), a hang (20 s), a
 Python exception, a ``BaseException`` such as pyo3's ``PanicException``, a
 warning, wrong pixels and right pixels are told apart:
@@ -46,7 +46,7 @@ from pydicom.uid import RLELossless, SecondaryCaptureImageStorage, generate_uid
 
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parent / "tests"))
-import malformed  # noqa: E402
+from support import malformed  # noqa: E402
 
 TIMEOUT = 20.0
 
@@ -215,7 +215,7 @@ NOTES = [
     "panics (index 8192 of its 8192-byte output); GDCM cannot decode "
     "its own output; DCMTK and pydicom decode it to the same (wrong) image, "
     "pydicom with a warning. `gdcm-padded` is the same pattern made from "
-    "MR_small.dcm by tests/malformed.py.",
+    "MR_small.dcm by tests/support/malformed.py.",
     "- DCMTK 3.6.7 reads the byte 0x80 as a replicate run of 129 (`noop-0x80`: "
     "wrong pixels, no message).",
     "- python-gdcm and gdcmconv die of SIGFPE on a header count of 0; pylibjpeg-"
@@ -465,7 +465,7 @@ def gdcm_mr_small_padded(work: Path) -> malformed.Variant | None:
         return None
     from pydicom.encaps import generate_frames
 
-    from corpus import find
+    from support.corpus import find
 
     src = find("MR_small_padded.dcm")
     out = work / "MR_small_padded_gdcm_rle.dcm"
@@ -593,7 +593,7 @@ def write_markdown(path: Path, results, variants_seen, versions, decoders) -> No
     lines = [
         "# Malformed RLE Lossless frames: what each decoder does",
         "",
-        f"Made by `{cmd}` from the variants of `tests/malformed.py`; every decoder "
+        f"Made by `{cmd}` from the variants of `tests/support/malformed.py`; every decoder "
         f"ran in a child process of its own (timeout {TIMEOUT:.0f} s). Bases: "
         "`grey16` (MR_small.dcm, 64x64, 2 segments), `rgb8` (SC_rgb.dcm, 100x100, "
         "3 segments), `hand8` (4x16 8-bit grey, 1 segment written by hand), and for "

@@ -16,7 +16,7 @@ import pytest
 from pydicom.data import get_testdata_file
 from pydicom.uid import RLELossless
 
-from decoders import console_script
+from support.decoders import console_script
 from dicomrle import cli
 
 # pydicom warns about an invalid UID in rtdose.dcm, one of its examples.

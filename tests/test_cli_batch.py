@@ -24,8 +24,8 @@ import pytest
 from pydicom.uid import RLELossless
 
 import dicomrle
-from corpus import find
-from decoders import console_script
+from support.corpus import find
+from support.decoders import console_script
 from dicomrle.dicom.compress import write_dataset
 
 

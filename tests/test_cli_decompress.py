@@ -15,8 +15,8 @@ import pydicom
 import pytest
 from pydicom.uid import ExplicitVRLittleEndian
 
-from corpus import find, image_id, images
-from decoders import console_script, require_tool
+from support.corpus import find, image_id, images
+from support.decoders import console_script, require_tool
 from dicomrle.cli import RLE_EXAMPLES
 from test_cli_batch import digest, files_under, made_rle, part_files, reasons, summary
 from test_dciodvfy import baseline, dciodvfy

@@ -8,7 +8,7 @@ import subprocess
 import sys
 
 import pytest
-from corpus import find
+from support.corpus import find
 
 from dicomrle import cli
 

@@ -12,8 +12,8 @@ from pathlib import Path
 import pytest
 
 import dicomrle
-from corpus import find
-from decoders import require
+from support.corpus import find
+from support.decoders import require
 from dicomrle import cli
 
 

@@ -22,8 +22,8 @@ import pydicom
 import pytest
 
 import dicomrle
-from corpus import find
-from decoders import require_tool
+from support.corpus import find
+from support.decoders import require_tool
 from dicomrle.dicom.compress import write_dataset
 
 # pydicom warns about an invalid UID in rtdose.dcm and rtdose_expb.dcm.

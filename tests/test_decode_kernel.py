@@ -22,8 +22,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import dicomrle
-from corpus import images
-from decoders import require
+from support.corpus import images
+from support.decoders import require
 from dicomrle.codec import rle as _rle
 
 ISAS = _rle.decode_isas()

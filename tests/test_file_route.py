@@ -17,8 +17,8 @@ import pydicom
 import pytest
 
 import dicomrle
-from corpus import find, images
-from decoders import require_tool
+from support.corpus import find, images
+from support.decoders import require_tool
 from dicomrle import cli
 from dicomrle.dicom import file_pool as _file_pool
 from dicomrle.dicom import files as _files

@@ -23,7 +23,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-import decoders
+from support import decoders
 from dicomrle import encode_frame
 from dicomrle.codec import rle as _rle
 

@@ -15,7 +15,7 @@ import pydicom
 import pytest
 
 import dicomrle
-from corpus import find
+from support.corpus import find
 from dicomrle.dicom import implicit as _implicit
 from dicomrle.dicom import stream as _stream
 from dicomrle.dicom import walk as _walk

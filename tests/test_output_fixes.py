@@ -23,8 +23,8 @@ import pydicom
 import pytest
 
 import dicomrle
-from corpus import find
-from decoders import FILE_DECODERS, console_script, require_tool
+from support.corpus import find
+from support.decoders import FILE_DECODERS, console_script, require_tool
 from dicomrle.dicom import stream as _stream
 from dicomrle.dicom.compress import write_dataset
 

@@ -26,9 +26,9 @@ import pydicom
 import pytest
 
 import dicomrle
-import memlimit
-from corpus import excluded_paths, find, image_id, images
-from decoders import FILE_DECODERS, GDCM_DECODERS, require, require_tool
+from support import memlimit
+from support.corpus import excluded_paths, find, image_id, images
+from support.decoders import FILE_DECODERS, GDCM_DECODERS, require, require_tool
 from dicomrle.dicom import stream as _stream
 
 pytestmark = pytest.mark.filterwarnings("ignore::UserWarning")

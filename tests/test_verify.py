@@ -12,7 +12,7 @@ from pathlib import Path
 import pydicom
 import pytest
 
-from corpus import find
+from support.corpus import find
 from dicomrle.dicom import files as _files
 from dicomrle.dicom import stream as _stream
 from dicomrle.dicom.files import DIFFERENT, compress_file

@@ -14,7 +14,7 @@ import pydicom
 import pytest
 from pydicom.tag import Tag
 
-from corpus import _folders
+from support.corpus import _folders
 from dicomrle.dicom import walk as _walk
 
 OK = _walk.OK
