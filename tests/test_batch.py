@@ -21,11 +21,11 @@ from pydicom.dataset import Dataset, FileMetaDataset
 from pydicom.encaps import encapsulate, encapsulate_extended
 from pydicom.uid import ExplicitVRLittleEndian, RLELossless
 
-from support import decoders
 import dicomrle
+from dicomrle.dicom.compress import write_dataset
+from support import decoders
 from support.corpus import find
 from support.decoders import FILE_DECODERS, FRAME_DECODERS
-from dicomrle.dicom.compress import write_dataset
 
 # pydicom warns about an invalid UID in rtdose.dcm and badVR.dcm.
 INVALID_UI = pytest.mark.filterwarnings("ignore:Invalid value for VR UI:UserWarning")

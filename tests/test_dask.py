@@ -12,9 +12,9 @@ from pathlib import Path
 import pytest
 
 import dicomrle
+from dicomrle import cli
 from support.corpus import find
 from support.decoders import require
-from dicomrle import cli
 
 
 def dask_module():

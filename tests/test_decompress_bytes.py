@@ -14,9 +14,9 @@ import pydicom
 import pytest
 
 import dicomrle
+from dicomrle.dicom import decompress_bytes as _decompress_bytes
 from support.corpus import find, image_id, images
 from support.decoders import require_tool
-from dicomrle.dicom import decompress_bytes as _decompress_bytes
 
 ITEM = b"\xfe\xff\x00\xe0"
 SEQUENCE_END = b"\xfe\xff\xdd\xe0"

@@ -20,7 +20,6 @@ from pydicom.uid import ExplicitVRLittleEndian
 import dicomrle
 from dicomrle.codec import rle as _rle
 from dicomrle.plugin import encode_pixel_data
-
 from support.decoders import FRAME_DECODERS, PYDICOM_3
 
 FRAME = dict(rows=16, columns=16, samples_per_pixel=1, bits_allocated=16)

@@ -17,10 +17,10 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import dicomrle
+from dicomrle.codec import rle as _rle
 from support import malformed
 from support.corpus import find
 from support.decoders import decode_file_dcmtk, require_tool
-from dicomrle.codec import rle as _rle
 
 VARIANTS = malformed.variants()
 ACCEPTED = [v for v in VARIANTS if v.accept]

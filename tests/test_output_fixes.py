@@ -23,10 +23,10 @@ import pydicom
 import pytest
 
 import dicomrle
-from support.corpus import find
-from support.decoders import FILE_DECODERS, console_script, require_tool
 from dicomrle.dicom import stream as _stream
 from dicomrle.dicom.compress import write_dataset
+from support.corpus import find
+from support.decoders import FILE_DECODERS, console_script, require_tool
 
 # pydicom warns about an invalid UID in rtdose.dcm.
 pytestmark = pytest.mark.filterwarnings("ignore:Invalid value for VR UI:UserWarning")

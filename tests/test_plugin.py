@@ -16,11 +16,11 @@ from pydicom.uid import (
     RLELossless,
 )
 
-from support import decoders
 import dicomrle
-from support.decoders import FRAME_DECODERS, PYDICOM_3
 from dicomrle import encode_frame
 from dicomrle.plugin import ENCODER_DEPENDENCIES, encode_pixel_data, is_available
+from support import decoders
+from support.decoders import FRAME_DECODERS, PYDICOM_3
 
 if PYDICOM_3:
     from pydicom.pixels.encoders import RLELosslessEncoder

@@ -10,9 +10,9 @@ import pytest
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
-from support.decoders import FRAME_DECODERS
 from dicomrle import encode_frame
 from dicomrle.codec import rle as _rle
+from support.decoders import FRAME_DECODERS
 
 settings.register_profile(
     "dicomrle-properties",

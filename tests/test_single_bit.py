@@ -25,11 +25,11 @@ from pydicom.dataset import Dataset, FileMetaDataset
 from pydicom.uid import ExplicitVRBigEndian, ExplicitVRLittleEndian, RLELossless
 
 import dicomrle
-from support.corpus import find
-from support.decoders import PYDICOM_3, decode_file_pydicom, require, require_tool
 from dicomrle import plugin
 from dicomrle.dicom.compress import write_dataset
 from dicomrle.dicom.files import WRITTEN, compress_file
+from support.corpus import find
+from support.decoders import PYDICOM_3, decode_file_pydicom, require, require_tool
 
 SEGMENTATION = "1.2.840.10008.5.1.4.1.1.66.4"
 

@@ -202,6 +202,7 @@ def _from_image(name: str, path_name: str) -> Frame:
     import pydicom
 
     import dicomrle
+
     from .corpus import find
 
     ds = pydicom.dcmread(find(path_name))
