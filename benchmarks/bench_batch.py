@@ -51,7 +51,10 @@ from pydicom.uid import ExplicitVRLittleEndian, RLELossless
 import dicomrle
 from dicomrle.codec.jobs import usable_cores
 from dicomrle.dicom.compress import write_dataset
-from frames import corpus_dirs
+
+# The corpus helpers live with the tests, in tests/support/.
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
+from support.frames import corpus_dirs  # noqa: E402
 
 MB = 1e6
 PYDICOM_3 = int(pydicom.__version__.split(".")[0]) >= 3

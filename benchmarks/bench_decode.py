@@ -31,10 +31,11 @@ from pathlib import Path
 import pydicom
 
 sys.path.insert(0, str(Path(__file__).parent))
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))  # tests/support/
 
 import dicomrle
 from bench_batch import best_interleaved, dataset, frame_stack
-from frames import corpus_dirs
+from support.frames import corpus_dirs
 
 
 def rle_corpus() -> list[pydicom.Dataset]:
@@ -56,7 +57,7 @@ def rle_corpus() -> list[pydicom.Dataset]:
 
 def compressed_16_bit() -> list[pydicom.Dataset]:
     """Every 16-bit image of the corpus after ``dicomrle.compress``."""
-    from frames import corpus_paths
+    from support.frames import corpus_paths
 
     out = []
     for path in corpus_paths():

@@ -39,12 +39,12 @@ import warnings
 from pathlib import Path
 
 HERE = Path(__file__).parent
-sys.path.insert(0, str(HERE))
+sys.path.insert(0, str(HERE.resolve().parent / "tests"))  # tests/support/
 
-from frames import corpus_paths  # noqa: E402
+from support.frames import corpus_paths  # noqa: E402
 
 DICOMRLE = [sys.executable, "-m", "dicomrle"]
-# Corpus files no encoder can convert (tests/corpus.py EXCLUDED).
+# Corpus files no encoder can convert (tests/support/corpus.py EXCLUDED).
 BROKEN = {"MR_truncated.dcm", "SC_ybr_full_422_uncompressed.dcm"}
 
 

@@ -44,13 +44,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 HERE = Path(__file__).parent
-sys.path.insert(0, str(HERE))
+sys.path.insert(0, str(HERE.resolve().parent / "tests"))  # tests/support/
 
-from frames import corpus_paths  # noqa: E402
+from support.frames import corpus_paths  # noqa: E402
 
 DICOMRLE = [sys.executable, "-m", "dicomrle", "compress"]
 EXPLICIT_LE = "1.2.840.10008.1.2.1"
-# Corpus files no encoder can convert (tests/corpus.py EXCLUDED).
+# Corpus files no encoder can convert (tests/support/corpus.py EXCLUDED).
 BROKEN = {"MR_truncated.dcm", "SC_ybr_full_422_uncompressed.dcm"}
 PY_SPY_RATE = 250
 AMDAHL_CORES = (16, 64)

@@ -36,8 +36,8 @@ from pathlib import Path
 
 import numpy as np
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-import frames as corpus  # noqa: E402
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))  # tests/support/
+from support import frames as corpus  # noqa: E402
 
 PLUGINS = ("dicomrle", "pylibjpeg", "gdcm", "pydicom")
 PEERS = ("pylibjpeg", "gdcm", "pydicom")

@@ -1,6 +1,6 @@
 """Time the C RLE Lossless decoder against the other decoders, side by side.
 
-On whole 16-bit CT and MR frames of the corpus (benchmarks/frames.py),
+On whole 16-bit CT and MR frames of the corpus (tests/support/frames.py),
 encoded by dicomrle first, every decoder decodes the same encoded frames
 in one run, interleaved frame by frame (best of N per frame and decoder):
 
@@ -32,8 +32,8 @@ import warnings
 from collections.abc import Callable
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-import frames as corpus
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))  # tests/support/
+from support import frames as corpus  # noqa: E402
 
 LABELS = {
     "auto": "dicomrle (auto ISA)",

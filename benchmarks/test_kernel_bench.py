@@ -17,8 +17,8 @@ from pathlib import Path
 
 import pytest
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-import frames as corpus  # noqa: E402
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))  # tests/support/
+from support import frames as corpus  # noqa: E402
 
 pytest.importorskip("pytest_benchmark")
 from dicomrle.codec import rle as _rle  # noqa: E402

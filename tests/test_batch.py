@@ -21,21 +21,17 @@ from pydicom.dataset import Dataset, FileMetaDataset
 from pydicom.encaps import encapsulate, encapsulate_extended
 from pydicom.uid import ExplicitVRLittleEndian, RLELossless
 
-import decoders
 import dicomrle
-from corpus import find
-from decoders import FILE_DECODERS, FRAME_DECODERS
 from dicomrle.dicom.compress import write_dataset
+from support import decoders
+from support.corpus import find
+from support.decoders import FILE_DECODERS, FRAME_DECODERS
 
 # pydicom warns about an invalid UID in rtdose.dcm and badVR.dcm.
 INVALID_UI = pytest.mark.filterwarnings("ignore:Invalid value for VR UI:UserWarning")
 
 
-@pytest.fixture(autouse=True)
-def _frame_per_job(monkeypatch):
-    """Jobs of one frame and every thread asked for, as with large images:
-    the threaded paths run on the small test images too."""
-    monkeypatch.setattr("dicomrle.codec.jobs.JOB_BYTES", 1)
+pytestmark = pytest.mark.usefixtures("frame_per_job")
 
 
 def read(name: str) -> Dataset:

@@ -3,40 +3,26 @@ once through the installed console script."""
 
 from __future__ import annotations
 
-import hashlib
 import os
 import re
 import shutil
 import subprocess
 from pathlib import Path
 
-import numpy as np
-import pydicom
 import pytest
 from pydicom.data import get_testdata_file
-from pydicom.uid import RLELossless
 
-from decoders import console_script
 from dicomrle import cli
+from support.cli import assert_copy, digest
+from support.decoders import console_script
 
 # pydicom warns about an invalid UID in rtdose.dcm, one of its examples.
 RTDOSE_UID = pytest.mark.filterwarnings("ignore:Invalid value for VR UI:UserWarning")
 
 
-def digest(path: Path) -> str:
-    return hashlib.sha256(path.read_bytes()).hexdigest()
-
-
 def written_count(stdout: str, n: int) -> bool:
     """True if the summary says `n` files were written."""
     return re.search(rf"(\b{n} written\b|\bwritten: {n}\b)", stdout) is not None
-
-
-def assert_copy(src: Path, dst: Path) -> None:
-    """`dst` is an RLE Lossless copy of `src` with the same pixels."""
-    out = pydicom.dcmread(dst)
-    assert out.file_meta.TransferSyntaxUID == RLELossless
-    np.testing.assert_array_equal(out.pixel_array, pydicom.dcmread(src).pixel_array)
 
 
 def no_partial_files(folder: Path) -> bool:

@@ -5,14 +5,12 @@ their reasons, the summary, exit codes, atomic writes and Ctrl-C."""
 from __future__ import annotations
 
 import fcntl
-import hashlib
 import os
 import re
 import shutil
 import signal
 import struct
 import subprocess
-import sys
 import termios
 import time
 from collections.abc import Callable
@@ -21,70 +19,35 @@ from pathlib import Path
 import numpy as np
 import pydicom
 import pytest
-from pydicom.uid import RLELossless
 
 import dicomrle
-from corpus import find
-from decoders import console_script
 from dicomrle.dicom.compress import write_dataset
+from support.cli import (
+    SUMMARY,
+    TREES,
+    assert_copy,
+    digest,
+    files_under,
+    part_files,
+    reasons,
+    summary,
+)
+from support.cli import run as run_command
+from support.corpus import find
+from support.decoders import console_script
 
 
 def run(*args: object, timeout: float = 120, **kwargs) -> subprocess.CompletedProcess:
-    return subprocess.run(
-        [console_script(), "compress", *map(str, args)],
-        capture_output=True,
-        text=True,
-        timeout=timeout,
-        check=False,
-        **kwargs,
-    )
+    """``dicomrle compress ARGS...``."""
+    return run_command("compress", *args, timeout=timeout, **kwargs)
 
 
-def digest(path: Path) -> str:
-    return hashlib.sha256(path.read_bytes()).hexdigest()
-
-
-def files_under(folder: Path) -> set[str]:
-    """Every file under `folder`, hidden ones too, as relative POSIX paths;
-    none if there is no `folder`."""
-    return {
-        (Path(root) / name).relative_to(folder).as_posix()
-        for root, _, names in os.walk(folder)
-        for name in names
-    }
-
-
-def part_files(folder: Path) -> list[str]:
-    return [name for name in files_under(folder) if name.endswith(".part")]
-
-
-SUMMARY = re.compile(
-    r"^files: (?P<files>\d+), written: (?P<written>\d+), "
-    r"skipped: (?P<skipped>\d+), failed: (?P<failed>\d+)$",
-    re.MULTILINE,
-)
 TOTALS = re.compile(
     r"^in: (?P<in>[\d.]+ [kMG]?B), out: (?P<out>[\d.]+ [kMG]?B), "
     r"ratio: (?P<ratio>[\d.]+)x, time: [\d.]+ s, [\d.]+ files/s, [\d.]+ MB/s "
     r"-> (?P<dst>.+)$",
     re.MULTILINE,
 )
-
-
-def summary(stdout: str) -> dict[str, int]:
-    (match,) = SUMMARY.finditer(stdout)
-    return {k: int(v) for k, v in match.groupdict().items()}
-
-
-def reasons(stdout: str) -> dict[str, tuple[str, str]]:
-    """{file name: (status, reason)} from the problem lines after the summary."""
-    tail = stdout[SUMMARY.search(stdout).end() :]
-    out = {}
-    for line in tail.splitlines():
-        match = re.match(r"^  (skipped|failed): (.+?): (.+)$", line)
-        if match:
-            out[Path(match[2]).name] = (match[1], match[3])
-    return out
 
 
 def assert_size(text: str, actual: int) -> None:
@@ -96,118 +59,100 @@ def assert_size(text: str, actual: int) -> None:
     assert abs(float(number) * scale - actual) <= error + 1e-6, (text, actual)
 
 
-def assert_copy(src: Path, dst: Path) -> None:
-    """`dst` is a complete RLE Lossless copy of `src`."""
-    out = pydicom.dcmread(dst)
-    assert out.file_meta.TransferSyntaxUID == RLELossless, dst
-    np.testing.assert_array_equal(out.pixel_array, pydicom.dcmread(src).pixel_array)
-
-
-def made_rle(path: Path) -> Path:
-    """An RLE Lossless file of our own making."""
-    ds = dicomrle.compress(pydicom.dcmread(find("MR_small.dcm")))
-    write_dataset(path, ds)
-    return path
-
-
-def truncated(src: Path, dst: Path, keep: float) -> Path:
-    data = src.read_bytes()
-    dst.write_bytes(data[: int(len(data) * keep)])
-    return dst
-
-
-# The tree, as (relative path, how to make it); `WRITTEN` are the files
-# that must be compressed, the others skipped or failed.
-WRITTEN = {
-    "CT_small.dcm": "CT_small.dcm",
-    "mr/MR_small.dcm": "MR_small.dcm",
-    "mr/big/MR_small_bigendian.dcm": "MR_small_bigendian.dcm",
-    "mr/big/emri_small.dcm": "emri_small.dcm",  # 10 frames
-    "colour/color-pl.dcm": "color-pl.dcm",  # Planar Configuration 1
-    "colour/deep/er/SC_rgb_32bit_2frame.dcm": "SC_rgb_32bit_2frame.dcm",
-}
-SKIPPED = {
-    "notes.txt": "not a DICOM file",
-    "colour/JPEG2000.dcm": "already compressed",
-    "mr/ours-rle.dcm": "already compressed",
-}
-FAILED = {"mr/big/corrupt.dcm": "Pixel Data holds"}
+# The tree: the files it must write, skip and fail (support.cli.TREES).
+TREE = TREES["compress"]
+WRITTEN, SKIPPED, FAILED = TREE.written, TREE.skipped, TREE.failed
 
 
 @pytest.fixture
 def tree(tmp_path) -> Path:
-    root = tmp_path / "tree"
-    for rel, name in WRITTEN.items():
-        (root / rel).parent.mkdir(parents=True, exist_ok=True)
-        shutil.copy(find(name), root / rel)
-    (root / "notes.txt").write_text("not DICOM\n")
-    shutil.copy(find("JPEG2000.dcm"), root / "colour/JPEG2000.dcm")
-    made_rle(root / "mr/ours-rle.dcm")
-    # A real file cut to half its size: its Pixel Data is short.
-    truncated(find("emri_small.dcm"), root / "mr/big/corrupt.dcm", 0.5)
-    return root
+    return TREE.make(tmp_path / "tree")
 
 
-def test_recursive_tree(tree, tmp_path):
+@pytest.fixture(params=list(TREES))
+def command(request) -> str:
+    """Each command, for the tests both share."""
+    return request.param
+
+
+@pytest.fixture
+def command_tree(command, tmp_path) -> Path:
+    """The tree of `command` (support.cli.TREES)."""
+    return TREES[command].make(tmp_path / "tree")
+
+
+@pytest.mark.parametrize(
+    ("command", "jobs"), [("compress", 2), ("decompress", 1), ("decompress", 2)]
+)
+def test_recursive_tree(command, command_tree, tmp_path, jobs):
+    tree, spec = command_tree, TREES[command]
+    written, skipped, failed = spec.written, spec.skipped, spec.failed
     out = tmp_path / "out"
     before = {rel: digest(tree / rel) for rel in files_under(tree)}
-    result = run(tree, "-o", out, "--recursive", "-j", 2)
-    assert result.returncode == 1, result.stderr  # the corrupt file failed
+    result = run_command(command, tree, "-o", out, "--recursive", "-j", jobs)
+    # The corrupt file failed.
+    assert result.returncode == 1, result.stdout + result.stderr
 
-    # The tree is mirrored: one output per written file, at the same path.
-    assert files_under(out) == set(WRITTEN)
-    for rel in WRITTEN:
-        assert_copy(tree / rel, out / rel)
+    # The tree is mirrored: one output per written file, at the same path,
+    # and nothing partial either.
+    assert files_under(out) == set(written)
+    for rel in written:
+        spec.assert_copy(tree / rel, out / rel)
     # The inputs are only read.
     assert {rel: digest(tree / rel) for rel in files_under(tree)} == before
 
     counts = summary(result.stdout)
     assert counts == {
-        "files": len(WRITTEN) + len(SKIPPED) + len(FAILED),
-        "written": len(WRITTEN),
-        "skipped": len(SKIPPED),
-        "failed": len(FAILED),
+        "files": len(written) + len(skipped) + len(failed),
+        "written": len(written),
+        "skipped": len(skipped),
+        "failed": len(failed),
     }
     found = reasons(result.stdout)
-    expected = {Path(r).name: ("skipped", why) for r, why in SKIPPED.items()}
-    expected.update({Path(r).name: ("failed", why) for r, why in FAILED.items()})
+    expected = {Path(r).name: ("skipped", why) for r, why in skipped.items()}
+    expected.update({Path(r).name: ("failed", why) for r, why in failed.items()})
     assert set(found) == set(expected)
     for name, (status, why) in expected.items():
         assert found[name][0] == status, name
         assert why in found[name][1], (name, found[name])
-    # The failure is reported on stderr too, as it happens.
-    assert "corrupt.dcm: failed:" in result.stderr
+    # The failure: one line on stderr too, as it happens.
+    (line,) = [x for x in result.stderr.splitlines() if "corrupt.dcm" in x]
+    assert re.search(spec.failure, line), line
 
     # The totals are those of the written files.
     (totals,) = TOTALS.finditer(result.stdout)
-    size_in = sum((tree / rel).stat().st_size for rel in WRITTEN)
-    size_out = sum((out / rel).stat().st_size for rel in WRITTEN)
+    size_in = sum((tree / rel).stat().st_size for rel in written)
+    size_out = sum((out / rel).stat().st_size for rel in written)
     assert_size(totals["in"], size_in)
     assert_size(totals["out"], size_out)
     assert float(totals["ratio"]) == pytest.approx(size_in / size_out, abs=0.006)
     assert Path(totals["dst"]) == out
     # One line per written file, with its sizes.
-    for rel in WRITTEN:
+    for rel in written:
         line = rf"{re.escape(rel)}: .* -> .* \([\d.]+x\) in [\d.]+ ms"
         assert re.search(line, result.stdout), rel
 
 
-def test_single_job_same_outputs(tree, tmp_path):
+def test_same_outputs_with_one_and_two_jobs(command, command_tree, tmp_path):
     """-j 1 (one process, frames on one thread) writes the same bytes as -j 2."""
+    tree, written = command_tree, TREES[command].written
     one, two = tmp_path / "one", tmp_path / "two"
-    assert run(tree, "-o", one, "-r", "-j", 1).returncode == 1
-    assert run(tree, "-o", two, "-r", "-j", 2).returncode == 1
-    assert files_under(one) == files_under(two) == set(WRITTEN)
-    for rel in WRITTEN:
+    assert run_command(command, tree, "-o", one, "-r", "-j", 1).returncode == 1
+    assert run_command(command, tree, "-o", two, "-r", "-j", 2).returncode == 1
+    assert files_under(one) == files_under(two) == set(written)
+    for rel in written:
         assert (one / rel).read_bytes() == (two / rel).read_bytes(), rel
 
 
-def test_not_recursive_takes_top_level_files_only(tree, tmp_path):
+def test_not_recursive_takes_top_level_files_only(command, command_tree, tmp_path):
     out = tmp_path / "out"
-    result = run(tree, "-o", out, "-j", 2)
-    assert files_under(out) == {"CT_small.dcm"}
+    result = run_command(command, command_tree, "-o", out, "-j", 2)
+    top = {rel for rel in TREES[command].written if "/" not in rel}
+    assert len(top) == 1
+    assert files_under(out) == top
     counts = summary(result.stdout)
     assert counts == {"files": 2, "written": 1, "skipped": 1, "failed": 0}
+    assert counts["skipped"] == 1  # notes.txt
     assert reasons(result.stdout) == {"notes.txt": ("skipped", "not a DICOM file")}
     assert result.returncode == 0
 
@@ -366,12 +311,15 @@ def test_verify_refuses_a_wrong_copy(tmp_path, monkeypatch, capsys):
     assert files_under(out) == {"CT_small.dcm"}
 
 
-def test_bad_arguments(tmp_path):
-    result = run(tmp_path / "missing", "-o", tmp_path / "out")
+def test_bad_arguments(command, tmp_path):
+    result = run_command(command, tmp_path / "missing", "-o", tmp_path / "out")
     assert result.returncode == 2 and "no such file or folder" in result.stderr
+    result = run_command(command, tmp_path / "missing.dcm", "-o", tmp_path / "out")
+    assert result.returncode == 2
     for jobs in ("0", "-3", "x"):
-        result = run(tmp_path, "-o", tmp_path / "out", "-j", jobs)
+        result = run_command(command, tmp_path, "-o", tmp_path / "out", "-j", jobs)
         assert result.returncode == 2, jobs
+    assert run_command(command, "-j", 0, "-o", tmp_path).returncode == 2
     assert not (tmp_path / "out").exists()
 
 

@@ -15,42 +15,30 @@ import pydicom
 import pytest
 from pydicom.uid import ExplicitVRLittleEndian
 
-from corpus import find, image_id, images
-from decoders import console_script, require_tool
 from dicomrle.cli import RLE_EXAMPLES
-from test_cli_batch import digest, files_under, made_rle, part_files, reasons, summary
-from test_dciodvfy import baseline, dciodvfy
+from support.cli import (
+    TREES,
+    assert_uncompressed_copy,
+    corrupt_rle,
+    digest,
+    files_under,
+    part_files,
+    reasons,
+    run,
+    summary,
+)
+from support.corpus import find, image_id, images
+from support.dciodvfy import baseline, dciodvfy
+from support.decoders import require_tool
 
 # pydicom warns about an invalid UID in rtdose.dcm and rtdose_expb.dcm, and
 # about odd values in a few other corpus files.
 CORPUS_WARNINGS = pytest.mark.filterwarnings("ignore::UserWarning")
 
 
-def run(
-    command: str, *args: object, timeout: float = 300, cwd: Path | None = None
-) -> subprocess.CompletedProcess:
-    return subprocess.run(
-        [console_script(), command, *map(str, args)],
-        capture_output=True,
-        text=True,
-        timeout=timeout,
-        check=False,
-        cwd=cwd,
-    )
-
-
 def decompress(*args: object, **kwargs) -> subprocess.CompletedProcess:
+    """``dicomrle decompress ARGS...``."""
     return run("decompress", *args, **kwargs)
-
-
-def assert_uncompressed_copy(src: Path, dst: Path) -> None:
-    """`dst` is an Explicit VR Little Endian copy of the RLE file `src` with
-    the pixels pydicom decodes from `src`."""
-    out = pydicom.dcmread(dst)
-    assert out.file_meta.TransferSyntaxUID == ExplicitVRLittleEndian, dst
-    ds = pydicom.dcmread(src)
-    assert out.SOPInstanceUID == ds.SOPInstanceUID
-    np.testing.assert_array_equal(out.pixel_array, ds.pixel_array)
 
 
 def rle_paths() -> list[Path]:
@@ -82,97 +70,14 @@ def test_default_decompresses_the_rle_examples(tmp_path):
     assert {p: digest(p) for p in rle_paths()} == before
 
 
-# The tree, as (relative path, how to make it).
-WRITTEN = {
-    "MR_small_RLE.dcm": "MR_small_RLE.dcm",
-    "colour/SC_rgb_rle.dcm": "SC_rgb_rle.dcm",
-    "colour/deep/SC_rgb_rle_16bit_2frame.dcm": "SC_rgb_rle_16bit_2frame.dcm",
-    "mr/emri_small_RLE.dcm": "emri_small_RLE.dcm",  # 10 frames
-}
-SKIPPED = {
-    "notes.txt": "not a DICOM file",
-    "mr/MR_small.dcm": "is Explicit VR Little Endian, not RLE Lossless",
-    "colour/JPEG2000.dcm": "is JPEG 2000 Image Compression, not RLE Lossless",
-}
-FAILED = {"mr/corrupt.dcm": "RLE segment 1 of 2 decodes to"}
-
-
-def corrupt_rle(path: Path) -> Path:
-    """An RLE file of ours whose first segment lost its tail: the frame
-    lengths and items are right, the segment is short."""
-    made = made_rle(path)
-    data = bytearray(made.read_bytes())
-    value = pydicom.dcmread(made).PixelData
-    # Past the Basic Offset Table item and the frame's item header.
-    at = data.index(value) + 8 + int.from_bytes(value[4:8], "little") + 8
-    second = int.from_bytes(data[at + 8 : at + 12], "little")  # segment 2
-    # Replace the end of segment 1 with no-op bytes (0x80): it decodes short.
-    data[at + second - 40 : at + second] = b"\x80" * 40
-    path.write_bytes(bytes(data))
-    return path
+# The tree: the files it must write, skip and fail (support.cli.TREES).
+TREE = TREES["decompress"]
+WRITTEN = TREE.written
 
 
 @pytest.fixture
 def tree(tmp_path) -> Path:
-    root = tmp_path / "tree"
-    for rel, name in WRITTEN.items():
-        (root / rel).parent.mkdir(parents=True, exist_ok=True)
-        shutil.copy(find(name), root / rel)
-    (root / "notes.txt").write_text("not DICOM\n")
-    shutil.copy(find("MR_small.dcm"), root / "mr/MR_small.dcm")
-    shutil.copy(find("JPEG2000.dcm"), root / "colour/JPEG2000.dcm")
-    corrupt_rle(root / "mr/corrupt.dcm")
-    return root
-
-
-@pytest.mark.parametrize("jobs", [1, 2])
-def test_recursive_tree(tree, tmp_path, jobs):
-    out = tmp_path / "out"
-    before = {rel: digest(tree / rel) for rel in files_under(tree)}
-    result = decompress(tree, "-o", out, "--recursive", "-j", jobs)
-    assert result.returncode == 1, result.stdout + result.stderr
-
-    assert files_under(out) == set(WRITTEN)  # nothing partial either
-    for rel in WRITTEN:
-        assert_uncompressed_copy(tree / rel, out / rel)
-    assert {rel: digest(tree / rel) for rel in files_under(tree)} == before
-    assert summary(result.stdout) == {
-        "files": len(WRITTEN) + len(SKIPPED) + len(FAILED),
-        "written": len(WRITTEN),
-        "skipped": len(SKIPPED),
-        "failed": len(FAILED),
-    }
-    found = reasons(result.stdout)
-    expected = {Path(r).name: ("skipped", why) for r, why in SKIPPED.items()}
-    expected.update({Path(r).name: ("failed", why) for r, why in FAILED.items()})
-    assert set(found) == set(expected)
-    for name, (status, why) in expected.items():
-        assert found[name][0] == status, name
-        assert why in found[name][1], (name, found[name])
-    # The failure: one line on stderr, as it happens, naming the segment.
-    (line,) = [x for x in result.stderr.splitlines() if "corrupt.dcm" in x]
-    assert re.search(
-        r"corrupt\.dcm: failed: .*RLE segment 1 of 2 decodes to \d+ bytes, but "
-        r"its plane needs 4096",
-        line,
-    ), line
-
-
-def test_same_outputs_with_one_and_two_jobs(tree, tmp_path):
-    one, two = tmp_path / "one", tmp_path / "two"
-    assert decompress(tree, "-o", one, "-r", "-j", 1).returncode == 1
-    assert decompress(tree, "-o", two, "-r", "-j", 2).returncode == 1
-    assert files_under(one) == files_under(two) == set(WRITTEN)
-    for rel in WRITTEN:
-        assert (one / rel).read_bytes() == (two / rel).read_bytes(), rel
-
-
-def test_not_recursive_takes_top_level_files_only(tree, tmp_path):
-    out = tmp_path / "out"
-    result = decompress(tree, "-o", out, "-j", 2)
-    assert result.returncode == 0
-    assert files_under(out) == {"MR_small_RLE.dcm"}
-    assert summary(result.stdout)["skipped"] == 1  # notes.txt
+    return TREE.make(tmp_path / "tree")
 
 
 def test_corrupt_file_alone(tmp_path):
@@ -223,11 +128,6 @@ def test_verbose(tree, tmp_path):
     assert re.search(r"notes\.txt: skipped: not a DICOM file \[", result.stdout)
     assert "Traceback" in result.stderr
     assert "ValueError: frame 0: RLE segment 1 of 2" in result.stderr
-
-
-def test_bad_arguments(tmp_path):
-    assert decompress("-j", 0, "-o", tmp_path).returncode == 2
-    assert decompress(tmp_path / "missing.dcm", "-o", tmp_path / "out").returncode == 2
 
 
 @CORPUS_WARNINGS

@@ -8,9 +8,9 @@ import subprocess
 import sys
 
 import pytest
-from corpus import find
 
 from dicomrle import cli
+from support.corpus import find
 
 PLAIN = [
     ["compress"],

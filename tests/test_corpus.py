@@ -15,9 +15,8 @@ from pydicom.uid import ExplicitVRLittleEndian, RLELossless
 import dicomrle
 from dicomrle.dicom.compress import write_dataset
 from dicomrle.plugin import encode_pixel_data
-
-from corpus import Image, image_id, images
-from decoders import (
+from support.corpus import Image, image_id, images
+from support.decoders import (
     FILE_DECODERS,
     GDCM_DECODERS,
     PYDICOM_3,

@@ -12,9 +12,9 @@ from pathlib import Path
 import pytest
 
 import dicomrle
-from corpus import find
-from decoders import require
 from dicomrle import cli
+from support.corpus import find
+from support.decoders import require
 
 
 def dask_module():

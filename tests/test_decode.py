@@ -14,8 +14,8 @@ from hypothesis import strategies as st
 from pydicom.uid import ExplicitVRLittleEndian, RLELossless
 
 import dicomrle
-from corpus import find
-from decoders import PYDICOM_3
+from support.corpus import find
+from support.decoders import PYDICOM_3
 
 ORDERS = ("<", ">")
 

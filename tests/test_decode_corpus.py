@@ -15,9 +15,9 @@ import pytest
 from pydicom.uid import RLELossless
 
 import dicomrle
-from corpus import _folders, image_id, images
-from decoders import PYDICOM_3, decode_file_dcmtk, require, require_tool
 from dicomrle.dicom.compress import write_dataset
+from support.corpus import _folders, image_id, images
+from support.decoders import PYDICOM_3, decode_file_dcmtk, require, require_tool
 
 MAKERS = ("dcmcrle", "gdcmconv", "pylibjpeg", "dicomrle")
 

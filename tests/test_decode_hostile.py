@@ -16,7 +16,7 @@ from pydicom.encaps import encapsulate
 from pydicom.uid import RLELossless
 
 import dicomrle
-from decoders import PYDICOM_3
+from support.decoders import PYDICOM_3
 
 CHILD = r"""
 import os, resource, sys, warnings

@@ -22,9 +22,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import dicomrle
-from corpus import images
-from decoders import require
 from dicomrle.codec import rle as _rle
+from support.corpus import images
+from support.decoders import require
 
 ISAS = _rle.decode_isas()
 FAST_ISAS = [isa for isa in ISAS if isa != "scalar"]

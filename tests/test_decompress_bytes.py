@@ -14,9 +14,9 @@ import pydicom
 import pytest
 
 import dicomrle
-from corpus import find, image_id, images
-from decoders import require_tool
 from dicomrle.dicom import decompress_bytes as _decompress_bytes
+from support.corpus import find, image_id, images
+from support.decoders import require_tool
 
 ITEM = b"\xfe\xff\x00\xe0"
 SEQUENCE_END = b"\xfe\xff\xdd\xe0"
@@ -238,8 +238,8 @@ def test_a_4_gib_file_under_a_memory_limit(tmp_path):
     import shutil
     import sys
 
-    import memlimit
-    from decoders import require
+    from support import memlimit
+    from support.decoders import require
     from test_stream import sparse_multiframe
 
     if shutil.disk_usage(tmp_path).free < 5 << 30:

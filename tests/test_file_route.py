@@ -17,12 +17,12 @@ import pydicom
 import pytest
 
 import dicomrle
-from corpus import find, images
-from decoders import require_tool
 from dicomrle import cli
 from dicomrle.dicom import file_pool as _file_pool
 from dicomrle.dicom import files as _files
 from dicomrle.dicom import compress_bytes as _compress_bytes
+from support.corpus import find, images
+from support.decoders import require_tool
 
 SMALL = ["CT_small.dcm", "MR_small.dcm", "emri_small.dcm", "SC_rgb_small_odd.dcm"]
 

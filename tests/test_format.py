@@ -23,9 +23,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-import decoders
 from dicomrle import encode_frame
 from dicomrle.codec import rle as _rle
+from support import decoders
 
 DATA = Path(__file__).parent / "data"
 

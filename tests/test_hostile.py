@@ -20,17 +20,12 @@ from pydicom.uid import ExplicitVRLittleEndian
 import dicomrle
 from dicomrle.codec import rle as _rle
 from dicomrle.plugin import encode_pixel_data
-
-from decoders import FRAME_DECODERS, PYDICOM_3
+from support.decoders import FRAME_DECODERS, PYDICOM_3
 
 FRAME = dict(rows=16, columns=16, samples_per_pixel=1, bits_allocated=16)
 
 
-@pytest.fixture(autouse=True)
-def _frame_per_job(monkeypatch):
-    """Jobs of one frame and every thread asked for, as with large images:
-    the threaded paths run on the small test images too."""
-    monkeypatch.setattr("dicomrle.codec.jobs.JOB_BYTES", 1)
+pytestmark = pytest.mark.usefixtures("frame_per_job")
 
 
 def ct_pixels() -> np.ndarray:

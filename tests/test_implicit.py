@@ -15,10 +15,10 @@ import pydicom
 import pytest
 
 import dicomrle
-from corpus import find
 from dicomrle.dicom import implicit as _implicit
 from dicomrle.dicom import compress_bytes as _compress_bytes
 from dicomrle.dicom import walk as _walk
+from support.corpus import find
 
 pytestmark = pytest.mark.filterwarnings("ignore::UserWarning")
 

@@ -1,4 +1,4 @@
-"""Our decoder against every malformation of tests/malformed.py: accepted
+"""Our decoder against every malformation of tests/support/malformed.py: accepted
 variants give exactly the policy's pixels (and the `extra` flag of
 ``_rle.decode_into``), rejected ones raise ValueError naming what is wrong;
 the plain-Python policy and the C kernel agree on random damage too; and
@@ -17,10 +17,10 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import dicomrle
-import malformed
-from corpus import find
-from decoders import decode_file_dcmtk, require_tool
 from dicomrle.codec import rle as _rle
+from support import malformed
+from support.corpus import find
+from support.decoders import decode_file_dcmtk, require_tool
 
 VARIANTS = malformed.variants()
 ACCEPTED = [v for v in VARIANTS if v.accept]
@@ -198,7 +198,7 @@ def test_gdcm_copy_of_mr_small_padded(tmp_path: Path) -> None:
     theirs = decode_file_dcmtk(copy)
     np.testing.assert_array_equal(ours, theirs)
     assert ours.dtype == theirs.dtype and ours.shape == (ds.Rows, ds.Columns)
-    # Its frame is what tests/malformed.py's gdcm-padded variant copies:
+    # Its frame is what tests/support/malformed.py's gdcm-padded variant copies:
     # each segment longer than its plane, which the binding reports.
     value = ds.PixelData  # Basic Offset Table item, then the frame's item
     at = 8 + int.from_bytes(value[4:8], "little")

@@ -23,10 +23,12 @@ import pydicom
 import pytest
 
 import dicomrle
-from corpus import find
-from decoders import FILE_DECODERS, console_script, require_tool
 from dicomrle.dicom import compress_bytes as _compress_bytes
+from support.corpus import find
+from support.decoders import FILE_DECODERS, console_script, require_tool
 from dicomrle.dicom.compress import write_dataset
+from support.corpus import find
+from support.decoders import FILE_DECODERS, console_script, require_tool
 
 # pydicom warns about an invalid UID in rtdose.dcm.
 pytestmark = pytest.mark.filterwarnings("ignore:Invalid value for VR UI:UserWarning")

@@ -16,11 +16,11 @@ from pydicom.uid import (
     RLELossless,
 )
 
-import decoders
 import dicomrle
-from decoders import FRAME_DECODERS, PYDICOM_3
 from dicomrle import encode_frame
 from dicomrle.plugin import ENCODER_DEPENDENCIES, encode_pixel_data, is_available
+from support import decoders
+from support.decoders import FRAME_DECODERS, PYDICOM_3
 
 if PYDICOM_3:
     from pydicom.pixels.encoders import RLELosslessEncoder
@@ -439,7 +439,7 @@ def test_encode_array_with_planar_option(bits):
 def test_decoding_plugin_describes_its_frames(name, planar):
     from pydicom.pixels import iter_pixels, pixel_array
 
-    from corpus import find
+    from support.corpus import find
 
     dicomrle.register()
     expected = pydicom.dcmread(find(name)).pixel_array

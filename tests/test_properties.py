@@ -1,5 +1,5 @@
 """Hypothesis round trips: random frames encoded with dicomrle and decoded
-by pydicom's and pylibjpeg-rle's decoders (tests/decoders.py)."""
+by pydicom's and pylibjpeg-rle's decoders (tests/support/decoders.py)."""
 
 from __future__ import annotations
 
@@ -10,9 +10,9 @@ import pytest
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
-from decoders import FRAME_DECODERS
 from dicomrle import encode_frame
 from dicomrle.codec import rle as _rle
+from support.decoders import FRAME_DECODERS
 
 settings.register_profile(
     "dicomrle-properties",

@@ -21,7 +21,7 @@ from pathlib import Path
 import pydicom
 import pytest
 
-from decoders import PYDICOM_3, require
+from support.decoders import PYDICOM_3, require
 
 HERE = Path(__file__).parent / "pydicom_suite"
 # The RLE test modules of each pydicom release line, as its sdist holds them.

@@ -25,19 +25,16 @@ from pydicom.dataset import Dataset, FileMetaDataset
 from pydicom.uid import ExplicitVRBigEndian, ExplicitVRLittleEndian, RLELossless
 
 import dicomrle
-from corpus import find
-from decoders import PYDICOM_3, decode_file_pydicom, require, require_tool
 from dicomrle import plugin
 from dicomrle.dicom.compress import write_dataset
 from dicomrle.dicom.files import WRITTEN, compress_file
+from support.corpus import find
+from support.decoders import PYDICOM_3, decode_file_pydicom, require, require_tool
 
 SEGMENTATION = "1.2.840.10008.5.1.4.1.1.66.4"
 
 
-@pytest.fixture(autouse=True)
-def _frame_per_job(monkeypatch):
-    """Jobs of one frame: every job starts at its own bit offset."""
-    monkeypatch.setattr("dicomrle.codec.jobs.JOB_BYTES", 1)
+pytestmark = pytest.mark.usefixtures("frame_per_job")
 
 
 def decode_frame(frame: bytes, rows: int, columns: int) -> np.ndarray:

@@ -11,16 +11,14 @@
 
 from __future__ import annotations
 
-import sys
-from pathlib import Path
-
 import numpy as np
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from dicomrle.codec import rle as _rle
-from packbits_ref import (
+from support import frames
+from support.packbits_ref import (
     decode_row,
     gdcm_row,
     gdcm_row_size,
@@ -28,10 +26,7 @@ from packbits_ref import (
     min_row_size,
 )
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "benchmarks"))
-import frames as corpus  # noqa: E402  (benchmarks/frames.py)
-
-IMAGES = list(corpus.corpus_images()) + corpus.synthetic_images()
+IMAGES = list(frames.corpus_images()) + frames.synthetic_images()
 if not any(image.path is not None for image in IMAGES):  # pragma: no cover
     pytest.skip("pydicom's test files are missing", allow_module_level=True)
 
@@ -61,7 +56,7 @@ def segments(frame: bytes) -> list[bytes]:
     return [frame[offsets[k] : offsets[k + 1]] for k in range(count)]
 
 
-def planes(image: corpus.Image, index: int) -> list[np.ndarray]:
+def planes(image: frames.Image, index: int) -> list[np.ndarray]:
     """The byte planes of a little-endian frame in segment order."""
     ba = image.bits_allocated // 8
     raw = np.frombuffer(bytes(image.frame(index)), np.uint8)
@@ -98,7 +93,7 @@ def split_rows(segment: bytes, plane: np.ndarray) -> list[bytes]:
 
 # ---------------------------------------------------------------- fast == scalar
 @pytest.mark.parametrize("image", IMAGES, ids=[i.name for i in IMAGES])
-def test_fast_matches_scalar_on_corpus(image: corpus.Image) -> None:
+def test_fast_matches_scalar_on_corpus(image: frames.Image) -> None:
     for index in range(image.frames):
         src = bytes(image.frame(index))
         args = (src, image.rows, image.columns, image.samples, image.bits_allocated)
@@ -140,7 +135,7 @@ def test_isas_available() -> None:
 
 
 @pytest.mark.parametrize("image", IMAGES, ids=[i.name for i in IMAGES])
-def test_every_isa_matches_scalar_on_corpus(image: corpus.Image) -> None:
+def test_every_isa_matches_scalar_on_corpus(image: frames.Image) -> None:
     for index in range(image.frames):
         src = bytes(image.frame(index))
         args = (src, image.rows, image.columns, image.samples, image.bits_allocated)
@@ -290,7 +285,7 @@ def test_gdcm_rule_reference() -> None:
 
 # ------------------------------------------------------------ size on corpus
 @pytest.mark.parametrize("image", IMAGES, ids=[i.name for i in IMAGES])
-def test_corpus_size_is_the_minimum(image: corpus.Image) -> None:
+def test_corpus_size_is_the_minimum(image: frames.Image) -> None:
     """Each segment is the sum of the per-row minima plus the pad byte, and
     sampled rows are never larger than GDCM's rule makes them."""
     frame = encode(

@@ -26,10 +26,10 @@ import pydicom
 import pytest
 
 import dicomrle
-import memlimit
-from corpus import excluded_paths, find, image_id, images
-from decoders import FILE_DECODERS, GDCM_DECODERS, require, require_tool
 from dicomrle.dicom import compress_bytes as _compress_bytes
+from support import memlimit
+from support.corpus import excluded_paths, find, image_id, images
+from support.decoders import FILE_DECODERS, GDCM_DECODERS, require, require_tool
 
 pytestmark = pytest.mark.filterwarnings("ignore::UserWarning")
 
@@ -207,7 +207,7 @@ def test_dciodvfy_nothing_new(name, tmp_path):
     """dciodvfy finds no error in the byte route's file that it does not find
     in the pydicom route's or in the source."""
     from dicomrle.dicom.compress import write_dataset
-    from test_dciodvfy import baseline, dciodvfy
+    from support.dciodvfy import baseline, dciodvfy
 
     src = find(name)
     ours = tmp_path / "bytes.dcm"

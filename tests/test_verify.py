@@ -12,10 +12,10 @@ from pathlib import Path
 import pydicom
 import pytest
 
-from corpus import find
 from dicomrle.dicom import files as _files
 from dicomrle.dicom import compress_bytes as _compress_bytes
 from dicomrle.dicom.files import DIFFERENT, compress_file
+from support.corpus import find
 
 ITEM = b"\xfe\xff\x00\xe0"
 

@@ -14,8 +14,8 @@ import pydicom
 import pytest
 from pydicom.tag import Tag
 
-from corpus import _folders
 from dicomrle.dicom import walk as _walk
+from support.corpus import _folders
 
 OK = _walk.OK
 STATUS = {name: code for code, name in _walk.STATUS_NAMES.items()}

@@ -47,7 +47,7 @@ fi
 vpy=$venv/bin/python
 say "installing the build and test requirements"
 # From pyproject.toml: the build requirements, the dependencies and the test
-# extra (tests/decoders.py fails rather than skips in CI when one is missing).
+# extra (tests/support/decoders.py fails rather than skips in CI when one is missing).
 mapfile -t requirements < <("$vpy" - "$repo/pyproject.toml" <<'EOF'
 import sys
 

@@ -45,8 +45,8 @@ from pydicom.encaps import encapsulate
 from pydicom.uid import RLELossless, SecondaryCaptureImageStorage, generate_uid
 
 HERE = Path(__file__).resolve().parent
-sys.path.insert(0, str(HERE.parents[1] / "tests" / "support"))
-import malformed  # noqa: E402
+sys.path.insert(0, str(HERE.parents[1] / "tests"))
+from support import malformed  # noqa: E402
 
 TIMEOUT = 20.0
 
@@ -465,7 +465,7 @@ def gdcm_mr_small_padded(work: Path) -> malformed.Variant | None:
         return None
     from pydicom.encaps import generate_frames
 
-    from corpus import find
+    from support.corpus import find
 
     src = find("MR_small_padded.dcm")
     out = work / "MR_small_padded_gdcm_rle.dcm"

@@ -57,7 +57,7 @@ def find(name: str) -> Path:
     Not ``get_testdata_file``: without pydicom-data it goes to the network.
     Skips without pydicom-data, and fails in CI, which installs it.
     """
-    from decoders import require
+    from .decoders import require
 
     for folder in _folders():
         path = folder / name

@@ -202,7 +202,8 @@ def _from_image(name: str, path_name: str) -> Frame:
     import pydicom
 
     import dicomrle
-    from corpus import find
+
+    from .corpus import find
 
     ds = pydicom.dcmread(find(path_name))
     rows, columns = ds.Rows, ds.Columns
