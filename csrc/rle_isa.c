@@ -65,21 +65,18 @@ int dicomrle_isa_available(dicomrle_isa isa)
 
 const char *dicomrle_isa_name(dicomrle_isa isa)
 {
-    switch (isa) {
-    case DICOMRLE_ISA_AUTO:
-        return "auto";
-    case DICOMRLE_ISA_SCALAR:
-        return "scalar";
-    case DICOMRLE_ISA_PORTABLE:
+    static const char *const names[] = {
+        "auto", "scalar",
 #if defined(RLE_SWAR)
-        return "swar64";
+        "swar64",
 #else
-        return "bytewise";
+        "bytewise",
 #endif
-    case DICOMRLE_ISA_SSE2:
-        return "sse2";
-    case DICOMRLE_ISA_AVX2:
-        return "avx2";
+        "sse2", "avx2",
+    };
+
+    if ((size_t)isa < sizeof names / sizeof names[0]) {
+        return names[isa];
     }
     return "unknown";
 }
