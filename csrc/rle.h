@@ -37,7 +37,7 @@ typedef enum dicomrle_status {
     DICOMRLE_ERR_DST_CAPACITY, /* dst_capacity below dicomrle_encode_bound()
                                  (encoder) or dicomrle_frame_length()
                                  (decoder) */
-    DICOMRLE_ERR_SCRATCH,     /* scratch shorter than dicomrle_scratch_size() */
+    DICOMRLE_ERR_SCRATCH,     /* scratch_capacity below dicomrle_scratch_size() */
     DICOMRLE_ERR_NULL,        /* a required pointer is NULL */
     DICOMRLE_ERR_ISA,         /* the *_isa test entry points (rle_internal.h)
                                  only: that instruction set is not built in

@@ -10,9 +10,9 @@
  * - the scalar reference (rle_scalar.c) writes byte by byte, segment by
  *   segment, straight to each byte's place in dst;
  * - the fast path (an instruction set of rle_decode_fast.c, picked by
- *   dicomrle_resolve_isa()) decodes a
- *   segment straight into dst when its plane is a contiguous part of the
- *   output (1-byte samples, one sample or planar), and otherwise decodes
+ *   dicomrle_resolve_isa()) decodes a segment straight into dst when its
+ *   plane is a contiguous part of the output (1-byte samples, one sample
+ *   or planar), and otherwise decodes
  *   the segments of a group (all of them, or those of one sample when
  *   planar) a chunk at a time into a stack buffer, from which a zip
  *   interleaves the chunk into dst. An operation that ends past a chunk
@@ -148,13 +148,13 @@ static dicomrle_status decode_scalar(const dicomrle_frame *f, int lsb_first,
         in = s->start[k];
         decoded = dicomrle_unpack_scalar(&in, s->end[k], dst + base, stride,
                                          0, plane, &report->extra);
-        if (decoded == plane && tail_extra(in, s->end[k])) {
-            report->extra = 1;
-        }
         if (decoded < plane) {
             report->segment = (int)k;
             report->decoded = decoded;
             return DICOMRLE_ERR_SHORT;
+        }
+        if (tail_extra(in, s->end[k])) {
+            report->extra = 1;
         }
     }
     return DICOMRLE_OK;
