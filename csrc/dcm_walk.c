@@ -153,6 +153,37 @@ typedef struct stop {
 } stop;
 
 /*
+ * The value length of the explicit VR element at pos, of VR kind `kind`
+ * (1: a 16-bit length within its 8 bytes already read, 2: a 32-bit one
+ * after them): sets *header (8 or 12) and *length32. Returns DCMWALK_OK,
+ * `truncated` when the 12 bytes do not fit in room, or DCMWALK_NEED_MORE
+ * with out->need set.
+ */
+static dcmwalk_status explicit_length(const cursor *c, size_t pos,
+                                      size_t room, int kind,
+                                      dcmwalk_status truncated,
+                                      size_t *header, uint32_t *length32,
+                                      stop *out)
+{
+    if (kind == 1) {
+        uint16_t length16 = 0;
+        (void)get_u16(c, pos + 6, &length16); /* within the 8 read */
+        *header = 8;
+        *length32 = length16;
+        return DCMWALK_OK;
+    }
+    if (room < 12) {
+        return truncated;
+    }
+    if (!get_u32(c, pos + 8, length32)) {
+        out->need = pos + 12;
+        return DCMWALK_NEED_MORE;
+    }
+    *header = 12;
+    return DCMWALK_OK;
+}
+
+/*
  * Walk elements from pos to end (a dataset: top level is depth 0). With
  * `to_pixel` it stops at the top-level Pixel Data and reaching `end`
  * without one is DCMWALK_NO_PIXEL_DATA; without, reaching `end` is OK.
@@ -174,6 +205,7 @@ static dcmwalk_status walk(const cursor *c, size_t pos, size_t end,
         uint32_t tag, length32;
         uint8_t vr[2];
         size_t room, header, value, length;
+        dcmwalk_status status;
         int kind;
 
         out->where = pos;
@@ -250,20 +282,10 @@ static dcmwalk_status walk(const cursor *c, size_t pos, size_t end,
         if (kind == 0) {
             return DCMWALK_VR;
         }
-        if (kind == 1) {
-            uint16_t length16 = 0;
-            (void)get_u16(c, pos + 6, &length16); /* within the 8 read */
-            header = 8;
-            length32 = length16;
-        } else {
-            if (room < 12) {
-                return DCMWALK_TRUNCATED;
-            }
-            if (!get_u32(c, pos + 8, &length32)) {
-                out->need = pos + 12;
-                return DCMWALK_NEED_MORE;
-            }
-            header = 12;
+        status = explicit_length(c, pos, room, kind, DCMWALK_TRUNCATED,
+                                 &header, &length32, out);
+        if (status != DCMWALK_OK) {
+            return status;
         }
         value = pos + header;
         if (length32 == UNDEFINED_LENGTH) {
@@ -351,6 +373,7 @@ static dcmwalk_status walk_meta(const cursor *c, size_t file_size, int rle,
         uint32_t tag, length32;
         uint8_t vr[2];
         size_t header, room = file_size - pos;
+        dcmwalk_status status;
         int kind;
 
         out->where = pos;
@@ -378,20 +401,10 @@ static dcmwalk_status walk_meta(const cursor *c, size_t file_size, int rle,
         if (kind == 0 || is_vr(vr, "SQ")) {
             return DCMWALK_META;
         }
-        if (kind == 1) {
-            uint16_t length16 = 0;
-            (void)get_u16(c, pos + 6, &length16);
-            length32 = length16;
-            header = 8;
-        } else {
-            if (room < 12) {
-                return DCMWALK_META;
-            }
-            if (!get_u32(c, pos + 8, &length32)) {
-                out->need = pos + 12;
-                return DCMWALK_NEED_MORE;
-            }
-            header = 12;
+        status = explicit_length(c, pos, room, kind, DCMWALK_META, &header,
+                                 &length32, out);
+        if (status != DCMWALK_OK) {
+            return status;
         }
         if (length32 == UNDEFINED_LENGTH || (size_t)length32 > room - header ||
             (length32 & 1u)) {

@@ -4,6 +4,10 @@
  * Plain C99, no Python. The caller owns every buffer. No function keeps
  * state between calls and there are no globals, so every function is
  * reentrant and may run on many threads at once.
+ *
+ * This header is the whole contract. The entry points that choose an
+ * instruction set, for tests, benchmarks and fuzzers, are in
+ * rle_internal.h.
  */
 #ifndef DICOMRLE_RLE_H
 #define DICOMRLE_RLE_H
@@ -30,12 +34,14 @@ typedef enum dicomrle_status {
     DICOMRLE_ERR_OVERFLOW,    /* the frame length does not fit in size_t */
     DICOMRLE_ERR_TOO_LARGE,   /* the encode bound exceeds DICOMRLE_MAX_ENCODED */
     DICOMRLE_ERR_SRC_LENGTH,  /* src shorter than the frame */
-    DICOMRLE_ERR_DST_LENGTH,  /* dst shorter than dicomrle_encode_bound() */
-    DICOMRLE_ERR_SCRATCH,     /* scratch shorter than dicomrle_scratch_size() */
+    DICOMRLE_ERR_DST_CAPACITY, /* dst_capacity below dicomrle_encode_bound()
+                                 (encoder) or dicomrle_frame_length()
+                                 (decoder) */
+    DICOMRLE_ERR_SCRATCH,     /* scratch_capacity below dicomrle_scratch_size() */
     DICOMRLE_ERR_NULL,        /* a required pointer is NULL */
-    DICOMRLE_ERR_ISA,         /* dicomrle_encode_isa(), dicomrle_decode_isa():
-                                 that instruction set is not built in or the
-                                 CPU lacks it */
+    DICOMRLE_ERR_ISA,         /* the *_isa test entry points (rle_internal.h)
+                                 only: that instruction set is not built in
+                                 or the CPU lacks it */
     /* Decoder only (dicomrle_decode): the encoded frame is malformed. */
     DICOMRLE_ERR_HEADER,      /* src is shorter than the 64-byte header */
     DICOMRLE_ERR_SEGMENT_COUNT, /* the header's segment count is not
@@ -45,19 +51,6 @@ typedef enum dicomrle_status {
     DICOMRLE_ERR_SHORT        /* a segment decodes to fewer bytes than its
                                  byte plane needs */
 } dicomrle_status;
-
-/* The instruction sets of the encoder, for dicomrle_encode_isa(). All give
-   the same bytes; AUTO is what dicomrle_encode() uses: AVX2 when the CPU
-   has it (checked at run time, never assumed at build time), else SSE2 on
-   x86, else the portable path. */
-typedef enum dicomrle_isa {
-    DICOMRLE_ISA_AUTO = 0,
-    DICOMRLE_ISA_SCALAR,      /* the reference, run by run */
-    DICOMRLE_ISA_PORTABLE,    /* 8 bytes in a 64-bit word (byte by byte on
-                                 big-endian hosts); always built */
-    DICOMRLE_ISA_SSE2,        /* x86 unless built with -Dsimd=disabled */
-    DICOMRLE_ISA_AVX2         /* x86 with GCC or Clang, if the CPU has it */
-} dicomrle_isa;
 
 /* One frame of source pixel data. */
 typedef struct dicomrle_frame {
@@ -101,58 +94,8 @@ dicomrle_status dicomrle_check(const dicomrle_frame *frame);
 dicomrle_status dicomrle_encode(const dicomrle_frame *frame,
                                 const uint8_t *src, size_t src_length,
                                 uint8_t *dst, size_t dst_capacity,
-                                uint8_t *scratch, size_t scratch_length,
+                                uint8_t *scratch, size_t scratch_capacity,
                                 size_t *dst_length);
-
-/*
- * The scalar reference of dicomrle_encode(): same contract and the same
- * output byte for byte, found run by run without wide loads. For tests.
- */
-dicomrle_status dicomrle_encode_scalar(const dicomrle_frame *frame,
-                                       const uint8_t *src, size_t src_length,
-                                       uint8_t *dst, size_t dst_capacity,
-                                       uint8_t *scratch, size_t scratch_length,
-                                       size_t *dst_length);
-
-/*
- * dicomrle_encode() with the instruction set chosen by the caller, for
- * tests and benchmarks: the same contract and the same output for every
- * isa; DICOMRLE_ERR_ISA (nothing read, *dst_length 0) when
- * dicomrle_isa_available(isa) is 0.
- */
-dicomrle_status dicomrle_encode_isa(const dicomrle_frame *frame,
-                                    const uint8_t *src, size_t src_length,
-                                    uint8_t *dst, size_t dst_capacity,
-                                    uint8_t *scratch, size_t scratch_length,
-                                    size_t *dst_length, dicomrle_isa isa);
-
-/* 1 when dicomrle_encode_isa() can use isa in this build on this CPU. */
-int dicomrle_isa_available(dicomrle_isa isa);
-
-/* A static name of an instruction set: "auto", "scalar", "swar64" or
-   "bytewise" (the portable path), "sse2", "avx2"; "unknown" otherwise. */
-const char *dicomrle_isa_name(dicomrle_isa isa);
-
-/* Encode one row with PackBits as PS3.5 G.3.1 describes, in the fewest
-   bytes PackBits allows (see rle.c for the policy and the proof); returns
-   the number of bytes of the encoding. dst holds at least
-   length + (length + 127) / 128 bytes, all of which may be overwritten.
-   Reads src[0 .. length) only. length must be > 0. */
-size_t dicomrle_encode_row(const uint8_t *src, size_t length, uint8_t *dst);
-
-/* The scalar reference of dicomrle_encode_row(): the same output. */
-size_t dicomrle_encode_row_scalar(const uint8_t *src, size_t length,
-                                  uint8_t *dst);
-
-/* dicomrle_encode_row() with a chosen instruction set, for tests: the same
-   output; returns 0 (nothing written) when isa is not available. */
-size_t dicomrle_encode_row_isa(const uint8_t *src, size_t length,
-                               uint8_t *dst, dicomrle_isa isa);
-
-/* A static name of the instruction set dicomrle_encode() uses on this
-   CPU: "avx2" or "sse2" on x86, "swar64" (8 bytes in a 64-bit word) or
-   "bytewise" elsewhere. */
-const char *dicomrle_simd(void);
 
 /* ---------------------------------------------------------- decoder */
 
@@ -203,49 +146,26 @@ typedef struct dicomrle_decode_report {
  * segment lengths, bytes after the last segment, non-zero unused offsets.
  *
  * Reads src[0 .. src_length) only (src may be NULL when src_length is 0)
- * and writes dst[0 .. dicomrle_frame_length(frame)) only; dst_length must
- * be at least that; src and dst must not overlap. On success every one of
+ * and writes dst[0 .. dicomrle_frame_length(frame)) only; dst_capacity
+ * must be at least that; src and dst must not overlap. On success every one of
  * those bytes is written; on error the content of dst is unspecified.
  * report may be NULL.
  * No heap allocation; about 16 KiB of stack.
  *
  * Statuses: DICOMRLE_ERR_NULL (frame, dst, or src with src_length > 0),
  * the statuses of dicomrle_check() and DICOMRLE_ERR_BYTES,
- * DICOMRLE_ERR_DST_LENGTH, DICOMRLE_ERR_HEADER, DICOMRLE_ERR_SEGMENT_COUNT
+ * DICOMRLE_ERR_DST_CAPACITY, DICOMRLE_ERR_HEADER, DICOMRLE_ERR_SEGMENT_COUNT
  * (report->segments), DICOMRLE_ERR_OFFSET (report->segment,
  * report->offset), DICOMRLE_ERR_SHORT (report->segment, ->expected,
  * ->decoded). The malformations are checked in that order, the offsets
  * from the first segment on and the segments decoded from the first on,
  * so every instruction set reports the same error.
  */
-dicomrle_status dicomrle_decode(const dicomrle_frame *frame, int lsb_first,
+dicomrle_status dicomrle_decode(const dicomrle_frame *frame,
                                 const uint8_t *src, size_t src_length,
-                                uint8_t *dst, size_t dst_length,
+                                uint8_t *dst, size_t dst_capacity,
+                                int lsb_first,
                                 dicomrle_decode_report *report);
-
-/*
- * The scalar reference of dicomrle_decode(): byte by byte, segment by
- * segment straight into dst. The same contract, status, report and output
- * byte for byte. For tests.
- */
-dicomrle_status dicomrle_decode_scalar(const dicomrle_frame *frame,
-                                       int lsb_first,
-                                       const uint8_t *src, size_t src_length,
-                                       uint8_t *dst, size_t dst_length,
-                                       dicomrle_decode_report *report);
-
-/*
- * dicomrle_decode() with the instruction set chosen by the caller, for
- * tests and benchmarks: the same contract and results for every isa;
- * DICOMRLE_ERR_ISA (nothing read or written) when
- * dicomrle_isa_available(isa) is 0.
- */
-dicomrle_status dicomrle_decode_isa(const dicomrle_frame *frame,
-                                    int lsb_first,
-                                    const uint8_t *src, size_t src_length,
-                                    uint8_t *dst, size_t dst_length,
-                                    dicomrle_decode_report *report,
-                                    dicomrle_isa isa);
 
 /* A static English message for a status. */
 const char *dicomrle_status_message(dicomrle_status status);

@@ -7,11 +7,12 @@
  * offset (the last by the end of src), and the planes are interleaved into
  * the caller's byte order and planar configuration:
  *
- * - the scalar reference writes byte by byte, segment by segment, straight
- *   to each byte's place in dst;
- * - the fast path (an instruction set of rle_decode_fast.c) decodes a
- *   segment straight into dst when its plane is a contiguous part of the
- *   output (1-byte samples, one sample or planar), and otherwise decodes
+ * - the scalar reference (rle_scalar.c) writes byte by byte, segment by
+ *   segment, straight to each byte's place in dst;
+ * - the fast path (an instruction set of rle_decode_fast.c, picked by
+ *   dicomrle_resolve_isa()) decodes a segment straight into dst when its
+ *   plane is a contiguous part of the output (1-byte samples, one sample
+ *   or planar), and otherwise decodes
  *   the segments of a group (all of them, or those of one sample when
  *   planar) a chunk at a time into a stack buffer, from which a zip
  *   interleaves the chunk into dst. An operation that ends past a chunk
@@ -21,10 +22,7 @@
  * compare them); the fast path finds a short segment's report by counting
  * the segments again in order, so it names the same segment.
  */
-#include "rle.h"
-#include "rle_impl.h"
-
-#include <string.h>
+#include "rle_kernels.h"
 
 /* Stack for the chunk buffers of the fast path. */
 #define DECODE_STACK 16384
@@ -127,63 +125,6 @@ static dicomrle_status report_short(const segments *s, size_t plane,
     return DICOMRLE_ERR_SHORT;
 }
 
-/*
- * PS3.5 G.3.2, the scalar reference: a header byte n in 0..127 is followed
- * by n + 1 bytes copied as they are; n in -127..-1 by one byte written
- * 1 - n times; -128 is a no-op. Writes out[i * stride] for i < plane and
- * returns the bytes decoded, at most plane.
- */
-static size_t scalar_segment(const uint8_t *in, const uint8_t *end,
-                             uint8_t *out, size_t stride, size_t plane,
-                             int *extra)
-{
-    size_t i = 0;
-
-    while (i < plane && in < end) {
-        unsigned h = *in++;
-        size_t n;
-        size_t j;
-
-        if (h < 128) {
-            size_t left = (size_t)(end - in);
-            size_t take;
-            n = h + 1;
-            if (n > left) {
-                n = left;
-            }
-            take = n;
-            if (take > plane - i) {
-                take = plane - i;
-                *extra = 1;
-            }
-            for (j = 0; j < take; j++) {
-                out[(i + j) * stride] = in[j];
-            }
-            in += n;
-            i += take;
-        } else if (h > 128) {
-            uint8_t v;
-            if (in == end) {
-                break;
-            }
-            v = *in++;
-            n = 257 - h;
-            if (n > plane - i) {
-                n = plane - i;
-                *extra = 1;
-            }
-            for (j = 0; j < n; j++) {
-                out[(i + j) * stride] = v;
-            }
-            i += n;
-        }
-    }
-    if (i == plane && tail_extra(in, end)) {
-        *extra = 1;
-    }
-    return i;
-}
-
 static dicomrle_status decode_scalar(const dicomrle_frame *f, int lsb_first,
                                      const segments *s, uint8_t *dst,
                                      dicomrle_decode_report *report)
@@ -194,6 +135,7 @@ static dicomrle_status decode_scalar(const dicomrle_frame *f, int lsb_first,
 
     for (k = 0; k < s->count; k++) {
         size_t sample, pos, base, stride, decoded;
+        const uint8_t *in;
 
         place(f, lsb_first, k, &sample, &pos);
         if (f->planar) {
@@ -203,57 +145,19 @@ static dicomrle_status decode_scalar(const dicomrle_frame *f, int lsb_first,
             base = sample * ba + pos;
             stride = f->samples_per_pixel * ba;
         }
-        decoded = scalar_segment(s->start[k], s->end[k], dst + base, stride,
-                                 plane, &report->extra);
+        in = s->start[k];
+        decoded = dicomrle_unpack_scalar(&in, s->end[k], dst + base, stride,
+                                         0, plane, &report->extra);
         if (decoded < plane) {
             report->segment = (int)k;
             report->decoded = decoded;
             return DICOMRLE_ERR_SHORT;
         }
-    }
-    return DICOMRLE_OK;
-}
-
-/* unpack() without slack: writes out[have .. want) only; an operation that
-   ends past want is cut there and sets *extra. Returns the count. */
-static size_t unpack_exact(const uint8_t **inp, const uint8_t *end,
-                           uint8_t *out, size_t have, size_t want, int *extra)
-{
-    const uint8_t *in = *inp;
-
-    while (have < want && in < end) {
-        unsigned h = *in++;
-        size_t n;
-        if (h < 128) {
-            size_t left = (size_t)(end - in);
-            size_t take;
-            n = h + 1;
-            if (n > left) {
-                n = left;
-            }
-            take = n;
-            if (take > want - have) {
-                take = want - have;
-                *extra = 1;
-            }
-            memcpy(out + have, in, take);
-            in += n;
-            have += take;
-        } else if (h > 128) {
-            if (in == end) {
-                break;
-            }
-            n = 257 - h;
-            if (n > want - have) {
-                n = want - have;
-                *extra = 1;
-            }
-            memset(out + have, *in++, n);
-            have += n;
+        if (tail_extra(in, s->end[k])) {
+            report->extra = 1;
         }
     }
-    *inp = in;
-    return have;
+    return DICOMRLE_OK;
 }
 
 /* Planes that are a contiguous part of the output: 1-byte samples, one
@@ -261,7 +165,7 @@ static size_t unpack_exact(const uint8_t **inp, const uint8_t *end,
 static dicomrle_status decode_direct(const dicomrle_frame *f,
                                      const segments *s, const uint8_t *src_end,
                                      uint8_t *dst, size_t frame_length,
-                                     const dicomrle_decoder *d,
+                                     const dicomrle_kernels *d,
                                      dicomrle_decode_report *report)
 {
     size_t plane = f->rows * f->columns;
@@ -285,8 +189,9 @@ static dicomrle_status decode_direct(const dicomrle_frame *f,
         if (have > plane) {
             report->extra = 1;
         } else if (have < plane) {
-            have = unpack_exact(&in, s->end[k], out, have, plane,
-                                &report->extra);
+            /* The rest exactly: the scalar reference. */
+            have = dicomrle_unpack_scalar(&in, s->end[k], out, 1, have,
+                                          plane, &report->extra);
             if (have < plane) {
                 return report_short(s, plane, report);
             }
@@ -303,7 +208,7 @@ static dicomrle_status decode_direct(const dicomrle_frame *f,
 static dicomrle_status decode_chunked(const dicomrle_frame *f, int lsb_first,
                                       const segments *s,
                                       const uint8_t *src_end, uint8_t *dst,
-                                      const dicomrle_decoder *d,
+                                      const dicomrle_kernels *d,
                                       dicomrle_decode_report *report)
 {
     uint8_t buf[DECODE_STACK];
@@ -368,13 +273,15 @@ static dicomrle_status decode_chunked(const dicomrle_frame *f, int lsb_first,
  * the first 64; a segment lasts up to the next offset (the last one to the
  * end of the frame). G.2: one segment per byte of each sample.
  */
-static dicomrle_status decode(const dicomrle_frame *f, int lsb_first,
-                              const uint8_t *src, size_t src_length,
-                              uint8_t *dst, size_t dst_length,
-                              dicomrle_decode_report *report, dicomrle_isa isa)
+dicomrle_status dicomrle_decode_isa(const dicomrle_frame *f,
+                                    const uint8_t *src, size_t src_length,
+                                    uint8_t *dst, size_t dst_capacity,
+                                    int lsb_first,
+                                    dicomrle_decode_report *report,
+                                    dicomrle_isa isa)
 {
     dicomrle_decode_report unused;
-    dicomrle_decoder d;
+    const dicomrle_kernels *d;
     dicomrle_status status;
     segments s;
     size_t frame_length;
@@ -402,15 +309,16 @@ static dicomrle_status decode(const dicomrle_frame *f, int lsb_first,
     if (f->bytes_per_sample != f->bytes_allocated || f->sign_extend) {
         return DICOMRLE_ERR_BYTES;
     }
-    if (!dicomrle_decoder_get(isa, &d)) {
+    d = dicomrle_resolve_isa(isa);
+    if (d == NULL) {
         return DICOMRLE_ERR_ISA;
     }
     if (dst == NULL || (src == NULL && src_length > 0)) {
         return DICOMRLE_ERR_NULL;
     }
     frame_length = dicomrle_frame_length(f);
-    if (dst_length < frame_length) {
-        return DICOMRLE_ERR_DST_LENGTH;
+    if (dst_capacity < frame_length) {
+        return DICOMRLE_ERR_DST_CAPACITY;
     }
     report->expected = f->rows * f->columns;
     if (src_length < DICOMRLE_HEADER_SIZE) {
@@ -438,42 +346,22 @@ static dicomrle_status decode(const dicomrle_frame *f, int lsb_first,
     }
     s.end[count - 1] = src + src_length;
 
-    if (d.unpack == NULL) {
+    if (d->unpack == NULL) {
         return decode_scalar(f, lsb_first, &s, dst, report);
     }
     if (count == 1 || (f->bytes_allocated == 1 && f->planar)) {
-        return decode_direct(f, &s, src + src_length, dst, frame_length, &d,
+        return decode_direct(f, &s, src + src_length, dst, frame_length, d,
                              report);
     }
-    return decode_chunked(f, lsb_first, &s, src + src_length, dst, &d, report);
+    return decode_chunked(f, lsb_first, &s, src + src_length, dst, d, report);
 }
 
-dicomrle_status dicomrle_decode(const dicomrle_frame *frame, int lsb_first,
+dicomrle_status dicomrle_decode(const dicomrle_frame *frame,
                                 const uint8_t *src, size_t src_length,
-                                uint8_t *dst, size_t dst_length,
+                                uint8_t *dst, size_t dst_capacity,
+                                int lsb_first,
                                 dicomrle_decode_report *report)
 {
-    return decode(frame, lsb_first, src, src_length, dst, dst_length, report,
-                  DICOMRLE_ISA_AUTO);
-}
-
-dicomrle_status dicomrle_decode_scalar(const dicomrle_frame *frame,
-                                       int lsb_first,
-                                       const uint8_t *src, size_t src_length,
-                                       uint8_t *dst, size_t dst_length,
-                                       dicomrle_decode_report *report)
-{
-    return decode(frame, lsb_first, src, src_length, dst, dst_length, report,
-                  DICOMRLE_ISA_SCALAR);
-}
-
-dicomrle_status dicomrle_decode_isa(const dicomrle_frame *frame,
-                                    int lsb_first,
-                                    const uint8_t *src, size_t src_length,
-                                    uint8_t *dst, size_t dst_length,
-                                    dicomrle_decode_report *report,
-                                    dicomrle_isa isa)
-{
-    return decode(frame, lsb_first, src, src_length, dst, dst_length, report,
-                  isa);
+    return dicomrle_decode_isa(frame, src, src_length, dst, dst_capacity,
+                               lsb_first, report, DICOMRLE_ISA_AUTO);
 }

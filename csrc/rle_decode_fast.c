@@ -1,23 +1,21 @@
 /*
  * dicomrle: the decoder's segment unpackers and byte-plane zips, one per
- * instruction set, and the one place that chooses among them.
+ * instruction set (rle_isa.c picks among them).
  *
  * - unpack (rle_unpack.template.h): PackBits operations (PS3.5 G.3.2) as
  *   wide stores: a literal is copied in blocks of 8, 16 or 32 bytes, a
  *   replicate run filled with a splatted block, both rounded up to whole
- *   blocks inside the caller's slack (rle_impl.h); near the end of src a
+ *   blocks inside the caller's slack (rle_kernels.h); near the end of src a
  *   literal is copied exactly.
  * - zip: the byte interleave of g planes into samples of the output
  *   order: unpacklo/hi for 2, 4 and 8 planes, a byte shuffle for 3
  *   (AVX2 only: SSE2 has no byte shuffle), a plain loop otherwise.
  *
- * The instruction sets are those of the encoder (rle_fast.c), chosen the
- * same way: portable (64-bit words) always, SSE2 on x86 unless
- * DICOMRLE_NO_SIMD, AVX2 through a target attribute when the CPU has it.
+ * The instruction sets are those of the encoder (rle_encode_fast.c):
+ * portable (64-bit words) always, SSE2 on x86 unless DICOMRLE_NO_SIMD,
+ * AVX2 through a target attribute when the CPU has it.
  */
-#include "rle_impl.h"
-
-#include <string.h>
+#include "rle_kernels.h"
 
 #define MAX_RUN DICOMRLE_MAX_RUN
 
@@ -52,7 +50,7 @@ static void op128_portable(uint8_t *out, const uint8_t *in)
 #undef RLE_FN
 #undef RLE_TARGET
 
-static void zip_portable(const uint8_t *const *planes, size_t g, size_t count,
+void dicomrle_zip_portable(const uint8_t *const *planes, size_t g, size_t count,
                          uint8_t *out)
 {
     if (g == 2) {
@@ -160,7 +158,7 @@ static void zip8_sse2(const uint8_t *const *p, size_t count, uint8_t *out,
     *done = i;
 }
 
-static void zip_sse2(const uint8_t *const *planes, size_t g, size_t count,
+void dicomrle_zip_sse2(const uint8_t *const *planes, size_t g, size_t count,
                      uint8_t *out)
 {
     size_t done = 0;
@@ -180,7 +178,7 @@ static void zip_sse2(const uint8_t *const *planes, size_t g, size_t count,
 
 #if defined(RLE_AVX2)
 /* ---------------------------------------------------------------- avx2 */
-#define AVX2 __attribute__((target("avx2")))
+#define AVX2 RLE_AVX2_TARGET
 
 static AVX2 void op128_avx2(uint8_t *out, const uint8_t *in)
 {
@@ -267,7 +265,7 @@ static AVX2 void zip3_avx2(const uint8_t *const *p, size_t count,
     *done = i;
 }
 
-static AVX2 void zip_avx2(const uint8_t *const *planes, size_t g,
+AVX2 void dicomrle_zip_avx2(const uint8_t *const *planes, size_t g,
                           size_t count, uint8_t *out)
 {
     size_t done = 0;
@@ -284,45 +282,3 @@ static AVX2 void zip_avx2(const uint8_t *const *planes, size_t g,
     zip_tail(planes, g, done, count, out);
 }
 #endif /* RLE_AVX2 */
-
-/* ------------------------------------------------------------ dispatch */
-int dicomrle_decoder_get(dicomrle_isa isa, dicomrle_decoder *decoder)
-{
-    if (isa == DICOMRLE_ISA_AUTO) {
-#if defined(RLE_AVX2)
-        isa = dicomrle_avx2_usable() ? DICOMRLE_ISA_AVX2 : DICOMRLE_ISA_SSE2;
-#elif defined(RLE_SSE2)
-        isa = DICOMRLE_ISA_SSE2;
-#else
-        isa = DICOMRLE_ISA_PORTABLE;
-#endif
-    }
-    decoder->isa = isa;
-    switch (isa) {
-    case DICOMRLE_ISA_SCALAR:
-        decoder->unpack = 0;
-        decoder->zip = 0;
-        return 1;
-    case DICOMRLE_ISA_PORTABLE:
-        decoder->unpack = unpack_portable;
-        decoder->zip = zip_portable;
-        return 1;
-#if defined(RLE_SSE2)
-    case DICOMRLE_ISA_SSE2:
-        decoder->unpack = unpack_sse2;
-        decoder->zip = zip_sse2;
-        return 1;
-#endif
-#if defined(RLE_AVX2)
-    case DICOMRLE_ISA_AVX2:
-        if (!dicomrle_avx2_usable()) {
-            return 0;
-        }
-        decoder->unpack = unpack_avx2;
-        decoder->zip = zip_avx2;
-        return 1;
-#endif
-    default:
-        return 0;
-    }
-}

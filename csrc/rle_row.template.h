@@ -1,21 +1,23 @@
 /*
  * dicomrle: the fast row encoder, written once and compiled once per
- * instruction set by rle_fast.c, which defines before each #include:
+ * instruction set by rle_encode_fast.c, which defines before each
+ * #include:
  *
  *   RLE_FN(name)   the name with the instruction set's suffix
  *   RLE_TARGET     a function attribute (target("avx2")) or nothing
- *   RLE_FN(scan_word), RLE_FN(run_length), RLE_FN(copy64)   the wide
- *                  primitives
+ *   RLE_FN(eq64), RLE_FN(scan_short), RLE_FN(run_length), RLE_FN(copy64)
+ *                  the wide primitives
  *
- * and the shared byte-level helpers gap_general(), run_general(),
- * put_literal(). Not a header: no include guard, by design.
+ * and the shared byte-level helpers set_masks(), gap_general(),
+ * run_general(), put_literal(). Not a header: no include guard, by
+ * design.
  *
  * The row is walked 64 bytes (one word of masks) at a time. Inside a word
  * every repeat of three or more bytes ("triple", the only place where the
- * policy of rle.c ends a literal, bar the rare cases below) is found from
+ * policy of rle_scalar.c ends a literal, bar the rare cases below) is found from
  * the masks, and the common case costs a few instructions and no byte
  * compare: the literal before it (at most 64 bytes, so no 128-byte packet
- * limit and no two-byte repeat inside it can be split out, see rle.c) is
+ * limit and no two-byte repeat inside it can be split out, see rle_scalar.c) is
  * copied as one 64-byte block, and the run (at most 128 bytes) written as
  * one replicate run. Two-byte repeats met while no literal is open are
  * read from the `eq` mask. A literal of up to 128 bytes is still one
@@ -31,8 +33,32 @@
  * [lit, i).
  */
 
-static RLE_TARGET size_t RLE_FN(row)(const uint8_t *src, size_t n,
-                                     uint8_t *dst, const uint8_t *dst_end)
+/*
+ * The masks of word w: one wide compare while the row goes on past the
+ * word; for the last word of a long row, the compare of the 65 bytes that
+ * end the row, shifted into place (by 64 when only p[n - 1] is left); a
+ * row shorter than 65 bytes has its own scan.
+ */
+static RLE_TARGET void RLE_FN(scan_word)(scan *s, size_t w)
+{
+    size_t base = 64 * w;
+    size_t n = s->n;
+
+    if (base + 65 <= n) {
+        set_masks(s, base, RLE_FN(eq64)(s->p + base));
+        return;
+    }
+    if (n >= 65) {
+        size_t shift = base + 65 - n;
+        set_masks(s, base,
+                  shift < 64 ? RLE_FN(eq64)(s->p + n - 65) >> shift : 0);
+        return;
+    }
+    RLE_FN(scan_short)(s, base);
+}
+
+RLE_TARGET size_t RLE_FN(dicomrle_row)(const uint8_t *src, size_t n,
+                                       uint8_t *dst, const uint8_t *dst_end)
 {
     const uint8_t *src_end = src + n;
     uint8_t *out = dst;
@@ -132,7 +158,8 @@ static RLE_TARGET size_t RLE_FN(row)(const uint8_t *src, size_t n,
                 } else {
                     memcpy(out + 1, src + lit, len);
                 }
-                out = put_replicate(out + len + (len != 0), src[t], run);
+                out = dicomrle_put_replicate(out + len + (len != 0), src[t],
+                                             run);
                 i = lit = t + run;
                 continue;
             }

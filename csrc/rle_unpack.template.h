@@ -5,13 +5,14 @@
  * RLE_FN(op128)(out, in) defined before: it writes out[0 .. 128) with the
  * operation whose header is in[0] as if it gave 128 bytes, the literal
  * in[1 .. 129) or the byte in[1] repeated (for a no-op, anything), and
- * reads in[0 .. 129) only. The contract is dicomrle_decoder.unpack's
- * (rle_impl.h).
+ * reads in[0 .. 129) only. The contract is dicomrle_kernels.unpack's
+ * (rle_kernels.h).
  */
-static RLE_TARGET size_t RLE_FN(unpack)(const uint8_t **inp,
-                                        const uint8_t *end,
-                                        const uint8_t *src_end, uint8_t *out,
-                                        size_t have, size_t want)
+RLE_TARGET size_t RLE_FN(dicomrle_unpack)(const uint8_t **inp,
+                                          const uint8_t *end,
+                                          const uint8_t *src_end,
+                                          uint8_t *out, size_t have,
+                                          size_t want)
 {
     const uint8_t *in = *inp;
 

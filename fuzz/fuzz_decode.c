@@ -1,6 +1,7 @@
 /*
- * libFuzzer harness for the decoder of csrc/rle.h (dicomrle_decode and
- * friends; nothing of the kernel's internals). See fuzz/README.md.
+ * libFuzzer harness for the decoder of csrc/rle.h (dicomrle_decode, and
+ * dicomrle_decode_isa of rle_internal.h; nothing of the kernel's
+ * internals). See fuzz/README.md.
  *
  * Input: 8 bytes that describe the output frame, then the encoded frame
  * given to the decoder as it is:
@@ -15,7 +16,7 @@
  *   byte 7     unused
  *
  * For every instruction set the build and CPU have (and "auto" and the
- * scalar entry point), the frame is decoded from a copy of the input of
+ * scalar reference), the frame is decoded from a copy of the input of
  * exactly its size into a dst of exactly dicomrle_frame_length() bytes,
  * both on the heap, so that AddressSanitizer reports a read or write one
  * byte past either. All must agree with the scalar reference: the status,
@@ -30,7 +31,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "rle.h"
+#include "rle_internal.h"
 
 #define HEADER_BYTES 8
 #define MAX_ROWS 256
@@ -89,20 +90,20 @@ static void check_refusals(const dicomrle_frame *f, int lsb_first,
     dicomrle_status st;
 
     memset(dst, 0xA5, dst_len);
-    st = dicomrle_decode(f, lsb_first, src, src_len, dst, dst_len - 1, &r);
-    CHECK(st == DICOMRLE_ERR_DST_LENGTH, "dst one byte short: status %d", st);
-    st = dicomrle_decode(f, lsb_first, src, src_len, NULL, dst_len, &r);
+    st = dicomrle_decode(f, src, src_len, dst, dst_len - 1, lsb_first, &r);
+    CHECK(st == DICOMRLE_ERR_DST_CAPACITY, "dst one byte short: status %d", st);
+    st = dicomrle_decode(f, src, src_len, NULL, dst_len, lsb_first, &r);
     CHECK(st == DICOMRLE_ERR_NULL, "NULL dst: status %d", st);
-    st = dicomrle_decode(NULL, lsb_first, src, src_len, dst, dst_len, &r);
+    st = dicomrle_decode(NULL, src, src_len, dst, dst_len, lsb_first, &r);
     CHECK(st == DICOMRLE_ERR_NULL && r.segment == -1, "NULL frame: status %d",
           st);
     if (src_len > 0) {
-        st = dicomrle_decode(f, lsb_first, NULL, src_len, dst, dst_len, &r);
+        st = dicomrle_decode(f, NULL, src_len, dst, dst_len, lsb_first, &r);
         CHECK(st == DICOMRLE_ERR_NULL, "NULL src: status %d", st);
     }
-    st = dicomrle_decode(f, lsb_first, NULL, 0, dst, dst_len, &r);
+    st = dicomrle_decode(f, NULL, 0, dst, dst_len, lsb_first, &r);
     CHECK(st == DICOMRLE_ERR_HEADER, "NULL src of length 0: status %d", st);
-    st = dicomrle_decode_isa(f, lsb_first, src, src_len, dst, dst_len, &r,
+    st = dicomrle_decode_isa(f, src, src_len, dst, dst_len, lsb_first, &r,
                              (dicomrle_isa)99);
     CHECK(st == DICOMRLE_ERR_ISA, "unknown isa: status %d", st);
     {
@@ -130,7 +131,7 @@ static void check_roundtrip(const dicomrle_frame *f, const uint8_t *frame,
     st = dicomrle_encode(&e, frame, length, enc, bound, scratch, scratch_len,
                          &written);
     CHECK(st == DICOMRLE_OK, "re-encode failed: status %d", st);
-    st = dicomrle_decode(f, 0, enc, written, again, length, &r);
+    st = dicomrle_decode(f, enc, written, again, length, 0, &r);
     CHECK(st == DICOMRLE_OK && r.extra == 0 &&
               memcmp(again, frame, length) == 0,
           "decode(encode(decoded)) differs: status %d extra %d", st, r.extra);
@@ -183,8 +184,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     expected = xmalloc(length);
     dst = xmalloc(length);
     memset(expected, 0x5A, length);
-    ref = dicomrle_decode_scalar(&f, lsb_first, src_len ? src : NULL,
-                                 src_len, expected, length, &ref_report);
+    ref = dicomrle_decode_isa(&f, src_len ? src : NULL, src_len, expected,
+                              length, lsb_first, &ref_report,
+                              DICOMRLE_ISA_SCALAR);
     CHECK(ref == DICOMRLE_OK || ref == DICOMRLE_ERR_HEADER ||
               ref == DICOMRLE_ERR_SEGMENT_COUNT ||
               ref == DICOMRLE_ERR_OFFSET || ref == DICOMRLE_ERR_SHORT,
@@ -204,8 +206,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             continue;
         }
         memset(dst, (int)(0x11 * (k + 1)), length);
-        st = dicomrle_decode_isa(&f, lsb_first, src_len ? src : NULL, src_len,
-                                 dst, length, &r, ISAS[k]);
+        st = dicomrle_decode_isa(&f, src_len ? src : NULL, src_len, dst,
+                                 length, lsb_first, &r, ISAS[k]);
         if (st != ref || !same_report(&r, &ref_report)) {
             print_report("scalar", ref, &ref_report);
             print_report(dicomrle_isa_name(ISAS[k]), st, &r);

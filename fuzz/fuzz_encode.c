@@ -1,12 +1,13 @@
 /*
- * libFuzzer harness for the public API of csrc/rle.h (nothing else of
- * rle.c is used, so the kernel can change behind it).
+ * libFuzzer harness for the public API of csrc/rle.h and the row encoder
+ * of rle_internal.h (nothing else is used, so the kernel can change behind
+ * it).
  *
  * Input: an 8-byte header, then pixel bytes.
  *
  *   byte 0  flags: 0x01 big_endian, 0x02 planar, 0x04 sign_extend,
  *           0x10 encode twice, 0x20 raw parameters (invalid values allowed),
- *           0x40 huge mode, 0x80 row mode (dicomrle_encode_row)
+ *           0x40 huge mode, 0x80 row mode (dicomrle_encode_row_isa)
  *   byte 1-2  rows, little-endian, modulo 301 (0 is invalid)
  *   byte 3-4  columns, little-endian, modulo 1025 (0 is invalid)
  *   byte 5  samples_per_pixel: 1 + b % (15 / bytes_allocated); raw: b % 16
@@ -20,11 +21,11 @@
  * the header (PS3.5 G.5), each row's length, and that a PackBits decoder of
  * its own (PS3.5 G.3.1), decoding row by row, rebuilds byte planes that this
  * file extracts from the source itself. Row mode does the same for
- * dicomrle_encode_row. Huge mode feeds 64-bit rows and columns to the size
- * functions and checks that frames too large are refused. Any mismatch
- * aborts.
+ * dicomrle_encode_row_isa. Huge mode feeds 64-bit rows and columns to the
+ * size functions and checks that frames too large are refused. Any
+ * mismatch aborts.
  */
-#include "rle.h"
+#include "rle_internal.h"
 
 #include <stdint.h>
 #include <stdio.h>
@@ -258,7 +259,7 @@ static void check_refusals(const dicomrle_frame *f, const uint8_t *src,
     written = 12345;
     st = dicomrle_encode(f, src, src_len, dst, dst_len - 1, scratch,
                          scratch_len, &written);
-    CHECK(st == DICOMRLE_ERR_DST_LENGTH && written == 0,
+    CHECK(st == DICOMRLE_ERR_DST_CAPACITY && written == 0,
           "dst one byte short: status %d, length %zu", st, written);
     if (scratch_len > 0) {
         written = 12345;
@@ -485,7 +486,7 @@ static void check_row(size_t length, const uint8_t *pixels, size_t count,
 
     fill(src, length, pixels, count, stretch);
     memcpy(copy, src, length);
-    n = dicomrle_encode_row(src, length, dst);
+    n = dicomrle_encode_row_isa(src, length, dst, DICOMRLE_ISA_AUTO);
     CHECK(n >= 2 && n <= capacity, "row of %zu encoded to %zu bytes", length,
           n);
     CHECK(memcmp(src, copy, length) == 0, "encode_row changed src");

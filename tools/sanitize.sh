@@ -99,7 +99,7 @@ if ! grep -q -- '-fsanitize=address,undefined' "$builddir/compile_commands.json"
     exit 1
 fi
 # Importing it needs the ASan runtime preloaded, so look for the file.
-ext=$(find "$venv" -name '_rle*.so' -path '*/dicomrle/*' | head -n 1)
+ext=$(find "$venv" -name 'rle*.so' -path '*/dicomrle/codec/*' | head -n 1)
 
 # --- the runtime ----------------------------------------------------------
 # python itself is not instrumented, so the ASan runtime must be loaded

@@ -11,7 +11,7 @@ cdef extern from "rle.h" nogil:
         DICOMRLE_ERR_OVERFLOW
         DICOMRLE_ERR_TOO_LARGE
         DICOMRLE_ERR_SRC_LENGTH
-        DICOMRLE_ERR_DST_LENGTH
+        DICOMRLE_ERR_DST_CAPACITY
         DICOMRLE_ERR_SCRATCH
         DICOMRLE_ERR_NULL
         DICOMRLE_ERR_ISA
@@ -19,13 +19,6 @@ cdef extern from "rle.h" nogil:
         DICOMRLE_ERR_SEGMENT_COUNT
         DICOMRLE_ERR_OFFSET
         DICOMRLE_ERR_SHORT
-
-    ctypedef enum dicomrle_isa:
-        DICOMRLE_ISA_AUTO
-        DICOMRLE_ISA_SCALAR
-        DICOMRLE_ISA_PORTABLE
-        DICOMRLE_ISA_SSE2
-        DICOMRLE_ISA_AVX2
 
     ctypedef struct dicomrle_frame:
         size_t rows
@@ -37,41 +30,6 @@ cdef extern from "rle.h" nogil:
         int planar
         int sign_extend
 
-    size_t dicomrle_frame_length(const dicomrle_frame *frame) noexcept
-    size_t dicomrle_encode_bound(const dicomrle_frame *frame) noexcept
-    size_t dicomrle_scratch_size(const dicomrle_frame *frame) noexcept
-    dicomrle_status dicomrle_check(const dicomrle_frame *frame) noexcept
-    dicomrle_status dicomrle_encode(
-        const dicomrle_frame *frame,
-        const uint8_t *src, size_t src_length,
-        uint8_t *dst, size_t dst_capacity,
-        uint8_t *scratch, size_t scratch_length,
-        size_t *dst_length,
-    ) noexcept
-    dicomrle_status dicomrle_encode_scalar(
-        const dicomrle_frame *frame,
-        const uint8_t *src, size_t src_length,
-        uint8_t *dst, size_t dst_capacity,
-        uint8_t *scratch, size_t scratch_length,
-        size_t *dst_length,
-    ) noexcept
-    dicomrle_status dicomrle_encode_isa(
-        const dicomrle_frame *frame,
-        const uint8_t *src, size_t src_length,
-        uint8_t *dst, size_t dst_capacity,
-        uint8_t *scratch, size_t scratch_length,
-        size_t *dst_length, dicomrle_isa isa,
-    ) noexcept
-    int dicomrle_isa_available(dicomrle_isa isa) noexcept
-    const char *dicomrle_isa_name(dicomrle_isa isa) noexcept
-    size_t dicomrle_encode_row_isa(
-        const uint8_t *src, size_t length, uint8_t *dst, dicomrle_isa isa
-    ) noexcept
-    size_t dicomrle_encode_row(const uint8_t *src, size_t length, uint8_t *dst) noexcept
-    size_t dicomrle_encode_row_scalar(const uint8_t *src, size_t length, uint8_t *dst) noexcept
-    const char *dicomrle_simd() noexcept
-    const char *dicomrle_status_message(dicomrle_status status) noexcept
-
     ctypedef struct dicomrle_decode_report:
         int segment
         size_t expected
@@ -80,23 +38,55 @@ cdef extern from "rle.h" nogil:
         uint32_t offset
         int extra
 
-    dicomrle_status dicomrle_decode(
-        const dicomrle_frame *frame, int lsb_first,
+    size_t dicomrle_frame_length(const dicomrle_frame *frame) noexcept
+    size_t dicomrle_encode_bound(const dicomrle_frame *frame) noexcept
+    size_t dicomrle_scratch_size(const dicomrle_frame *frame) noexcept
+    dicomrle_status dicomrle_check(const dicomrle_frame *frame) noexcept
+    dicomrle_status dicomrle_encode(
+        const dicomrle_frame *frame,
         const uint8_t *src, size_t src_length,
-        uint8_t *dst, size_t dst_length,
+        uint8_t *dst, size_t dst_capacity,
+        uint8_t *scratch, size_t scratch_capacity,
+        size_t *dst_length,
+    ) noexcept
+    dicomrle_status dicomrle_decode(
+        const dicomrle_frame *frame,
+        const uint8_t *src, size_t src_length,
+        uint8_t *dst, size_t dst_capacity,
+        int lsb_first,
         dicomrle_decode_report *report,
     ) noexcept
-    dicomrle_status dicomrle_decode_scalar(
-        const dicomrle_frame *frame, int lsb_first,
+    const char *dicomrle_status_message(dicomrle_status status) noexcept
+
+
+# The entry points that choose an instruction set, for the test entries.
+cdef extern from "rle_internal.h" nogil:
+    ctypedef enum dicomrle_isa:
+        DICOMRLE_ISA_AUTO
+        DICOMRLE_ISA_SCALAR
+        DICOMRLE_ISA_PORTABLE
+        DICOMRLE_ISA_SSE2
+        DICOMRLE_ISA_AVX2
+
+    int dicomrle_isa_available(dicomrle_isa isa) noexcept
+    const char *dicomrle_isa_name(dicomrle_isa isa) noexcept
+    const char *dicomrle_simd() noexcept
+    dicomrle_status dicomrle_encode_isa(
+        const dicomrle_frame *frame,
         const uint8_t *src, size_t src_length,
-        uint8_t *dst, size_t dst_length,
-        dicomrle_decode_report *report,
+        uint8_t *dst, size_t dst_capacity,
+        uint8_t *scratch, size_t scratch_capacity,
+        size_t *dst_length, dicomrle_isa isa,
     ) noexcept
     dicomrle_status dicomrle_decode_isa(
-        const dicomrle_frame *frame, int lsb_first,
+        const dicomrle_frame *frame,
         const uint8_t *src, size_t src_length,
-        uint8_t *dst, size_t dst_length,
+        uint8_t *dst, size_t dst_capacity,
+        int lsb_first,
         dicomrle_decode_report *report, dicomrle_isa isa,
+    ) noexcept
+    size_t dicomrle_encode_row_isa(
+        const uint8_t *src, size_t length, uint8_t *dst, dicomrle_isa isa
     ) noexcept
 
 

@@ -18,7 +18,7 @@ from libc.string cimport memcmp, memset
 
 from dicomrle.codec.rle cimport (
     DICOMRLE_BYTES_RESIZE,
-    DICOMRLE_ERR_DST_LENGTH,
+    DICOMRLE_ERR_DST_CAPACITY,
     DICOMRLE_ERR_HEADER,
     DICOMRLE_ERR_NULL,
     DICOMRLE_ERR_OFFSET,
@@ -90,7 +90,7 @@ cdef object _error(dicomrle_status status):
     message = dicomrle_status_message(status).decode("ascii")
     if status == DICOMRLE_ERR_OVERFLOW:
         return OverflowError(message)
-    if status in (DICOMRLE_ERR_DST_LENGTH, DICOMRLE_ERR_SCRATCH, DICOMRLE_ERR_NULL):
+    if status in (DICOMRLE_ERR_DST_CAPACITY, DICOMRLE_ERR_SCRATCH, DICOMRLE_ERR_NULL):
         return RuntimeError(f"internal error: {message}")
     return ValueError(message)
 
@@ -436,7 +436,7 @@ cdef bint _decode(
         src_ptr = &src[0]
     with nogil:
         status = dicomrle_decode_isa(
-            frame, lsb_first, src_ptr, src_length, dst, dst_length, &report, code
+            frame, src_ptr, src_length, dst, dst_length, lsb_first, &report, code
         )
     if status != DICOMRLE_OK:
         raise _decode_error(status, &report, src_ptr, src_length, frame)
@@ -626,12 +626,12 @@ cdef class FrameDecoder:
             with nogil:
                 for i in range(start, stop):
                     status = dicomrle_decode_isa(
-                        &self._frame, self._lsb_first,
+                        &self._frame,
                         <const uint8_t *>self._views[i].buf,
                         <size_t>self._views[i].len,
                         self._dst + i * self._frame_length,
                         self._frame_length,
-                        &report, DICOMRLE_ISA_AUTO,
+                        self._lsb_first, &report, DICOMRLE_ISA_AUTO,
                     )
                     if status != DICOMRLE_OK:
                         index = i

@@ -1,9 +1,9 @@
 /*
  * dicomrle: the fast row encoders and byte-plane gathers, one per
- * instruction set, and the one place that chooses among them.
+ * instruction set (rle_isa.c picks among them).
  *
- * They make exactly the choices of the scalar reference encoder in rle.c
- * (dicomrle_row_scalar), and so write the same bytes; the tests compare
+ * They make exactly the choices of the scalar reference encoder in
+ * rle_scalar.c (dicomrle_row_scalar), and so write the same bytes; the tests compare
  * every instruction set with it byte for byte. What differs is how the
  * runs are found:
  *
@@ -12,7 +12,7 @@
  *   compare a 64-byte word of the row with itself shifted by one byte,
  *   which gives a mask `eq` of equal neighbours, and the triples from it.
  *   Between two triples every run is one or two bytes long, and the policy
- *   (see rle.c) puts all of them into the open literal, except a two-byte
+ *   (see rle_scalar.c) puts all of them into the open literal, except a two-byte
  *   repeat met while no literal is open or where the literal's current
  *   128-byte packet has fewer than two bytes of room. The row loop itself
  *   is in rle_row.template.h.
@@ -25,11 +25,9 @@
  * - sse2: every x86-64 CPU has it; built unless -Dsimd=disabled.
  * - avx2: built on x86 with GCC or Clang through a target attribute (the
  *   rest of the library keeps the baseline flags), and used only when the
- *   CPU reports AVX2 at run time (dicomrle_kernel_get).
+ *   CPU reports AVX2 at run time (dicomrle_resolve_isa).
  */
-#include "rle_impl.h"
-
-#include <string.h>
+#include "rle_kernels.h"
 
 #if defined(_MSC_VER) && !defined(__clang__)
 #include <intrin.h>
@@ -95,28 +93,30 @@ static uint64_t load64(const uint8_t *p)
 }
 #endif
 
-static void scan_word_portable(scan *s, size_t w)
+/* Bit k set when q[k] == q[k + 1], for k < 64; reads q[0, 65). */
+static uint64_t eq64_portable(const uint8_t *q)
 {
-    size_t base = 64 * w;
+    uint64_t eq = 0;
+    size_t k;
+
 #if defined(RLE_SWAR)
-    if (base + 66 <= s->n) {
-        const uint8_t *q = s->p + base;
-        uint64_t eq = 0;
-        size_t k;
-        for (k = 0; k < 64; k += 8) {
-            uint64_t v = load64(q + k) ^ load64(q + k + 1);
-            /* 0x80 in each byte of v that is zero, exactly. */
-            uint64_t z = ~(((v & 0x7F7F7F7F7F7F7F7Fu) + 0x7F7F7F7F7F7F7F7Fu) | v) &
-                         0x8080808080808080u;
-            /* Gather the eight flags into a byte. */
-            eq |= ((z >> 7) * 0x0102040810204080u >> 56) << k;
-        }
-        set_masks(s, base, eq);
-        return;
+    for (k = 0; k < 64; k += 8) {
+        uint64_t v = load64(q + k) ^ load64(q + k + 1);
+        /* 0x80 in each byte of v that is zero, exactly. */
+        uint64_t z = ~(((v & 0x7F7F7F7F7F7F7F7Fu) + 0x7F7F7F7F7F7F7F7Fu) | v) &
+                     0x8080808080808080u;
+        /* Gather the eight flags into a byte. */
+        eq |= ((z >> 7) * 0x0102040810204080u >> 56) << k;
+    }
+#else
+    for (k = 0; k < 64; k++) {
+        eq |= (uint64_t)(q[k] == q[k + 1]) << k;
     }
 #endif
-    scan_bytes(s, base);
+    return eq;
 }
+
+#define scan_short_portable scan_bytes
 
 /* dst[0, 64) = src[0, 64). */
 static void copy64_portable(uint8_t *dst, const uint8_t *src)
@@ -160,31 +160,7 @@ static uint8_t *put_literal(uint8_t *out, const uint8_t *src, size_t length,
         memcpy(out + 1, src, 16);
         return out + 1 + length;
     }
-    while (length > MAX_RUN) {
-        *out++ = MAX_RUN - 1;
-        memcpy(out, src, MAX_RUN);
-        out += MAX_RUN;
-        src += MAX_RUN;
-        length -= MAX_RUN;
-    }
-    *out++ = (uint8_t)(length - 1);
-    memcpy(out, src, length);
-    return out + length;
-}
-
-/* PS3.5 G.3.1 replicate runs: 128 bytes each, then the rest (never 1). */
-static uint8_t *put_replicate(uint8_t *out, uint8_t value, size_t length)
-{
-    while (length >= MAX_RUN) {
-        *out++ = (uint8_t)(257 - MAX_RUN);
-        *out++ = value;
-        length -= MAX_RUN;
-    }
-    if (length) {
-        *out++ = (uint8_t)(257 - length);
-        *out++ = value;
-    }
-    return out;
+    return dicomrle_put_literal(out, src, length);
 }
 
 /*
@@ -284,7 +260,7 @@ static uint8_t *run_general(const uint8_t *src, size_t lit, size_t t,
     if (lit_len) {
         out = put_literal(out, src + lit, lit_len, src_end, dst_end);
     }
-    out = put_replicate(out, src[t], run);
+    out = dicomrle_put_replicate(out, src[t], run);
     t += run;
     *lit_out = t;
     *i = t + (size_t)tail;
@@ -298,7 +274,7 @@ static uint8_t *run_general(const uint8_t *src, size_t lit, size_t t,
 #undef RLE_FN
 #undef RLE_TARGET
 
-static void gather2_portable(const uint8_t *pairs, size_t count, size_t which,
+void dicomrle_gather2_portable(const uint8_t *pairs, size_t count, size_t which,
                              uint8_t *out)
 {
     size_t x;
@@ -325,25 +301,14 @@ static uint64_t eq64_sse2(const uint8_t *q)
     return eq;
 }
 
-static void scan_word_sse2(scan *s, size_t w)
+/* The masks of the last word of a row shorter than 65 bytes. */
+static void scan_short_sse2(scan *s, size_t base)
 {
     const uint8_t *p = s->p;
-    size_t base = 64 * w;
     size_t n = s->n;
     uint64_t eq = 0;
     size_t k;
 
-    if (base + 65 <= n) {
-        set_masks(s, base, eq64_sse2(p + base));
-        return;
-    }
-    if (n >= 65) {
-        /* The last word of a long row: the masks of the 65 bytes that end
-           the row, shifted into place (by 64 when only p[n - 1] is left). */
-        size_t shift = base + 65 - n;
-        set_masks(s, base, shift < 64 ? eq64_sse2(p + n - 65) >> shift : 0);
-        return;
-    }
     if (n < 17) {
         scan_bytes(s, base);
         return;
@@ -416,7 +381,7 @@ static size_t run_length_sse2(const uint8_t *p, size_t i, size_t n)
 #undef RLE_FN
 #undef RLE_TARGET
 
-static void gather2_sse2(const uint8_t *pairs, size_t count, size_t which,
+void dicomrle_gather2_sse2(const uint8_t *pairs, size_t count, size_t which,
                          uint8_t *out)
 {
     const __m128i low = _mm_set1_epi16(0x00FF);
@@ -448,7 +413,7 @@ static void gather2_sse2(const uint8_t *pairs, size_t count, size_t which,
 
 #if defined(RLE_AVX2)
 /* ---------------------------------------------------------------- avx2 */
-#define AVX2 __attribute__((target("avx2")))
+#define AVX2 RLE_AVX2_TARGET
 
 static AVX2 uint64_t eq64_avx2(const uint8_t *q)
 {
@@ -462,22 +427,7 @@ static AVX2 uint64_t eq64_avx2(const uint8_t *q)
     return lo | hi << 32;
 }
 
-static AVX2 void scan_word_avx2(scan *s, size_t w)
-{
-    size_t base = 64 * w;
-    size_t n = s->n;
-
-    if (base + 65 <= n) {
-        set_masks(s, base, eq64_avx2(s->p + base));
-        return;
-    }
-    if (n >= 65) {
-        size_t shift = base + 65 - n;
-        set_masks(s, base, shift < 64 ? eq64_avx2(s->p + n - 65) >> shift : 0);
-        return;
-    }
-    scan_word_sse2(s, w);
-}
+#define scan_short_avx2 scan_short_sse2
 
 static AVX2 void copy64_avx2(uint8_t *dst, const uint8_t *src)
 {
@@ -516,7 +466,7 @@ static AVX2 size_t run_length_avx2(const uint8_t *p, size_t i, size_t n)
 #undef RLE_FN
 #undef RLE_TARGET
 
-static AVX2 void gather2_avx2(const uint8_t *pairs, size_t count, size_t which,
+AVX2 void dicomrle_gather2_avx2(const uint8_t *pairs, size_t count, size_t which,
                               uint8_t *out)
 {
     const __m256i low = _mm256_set1_epi16(0x00FF);
@@ -543,76 +493,6 @@ static AVX2 void gather2_avx2(const uint8_t *pairs, size_t count, size_t which,
                                 _mm256_permute4x64_epi64(v, 0xD8));
         }
     }
-    gather2_sse2(pairs + 2 * x, count - x, which, out + x);
+    dicomrle_gather2_sse2(pairs + 2 * x, count - x, which, out + x);
 }
 #endif /* RLE_AVX2 */
-
-/* ------------------------------------------------------------ dispatch */
-static size_t row_scalar(const uint8_t *src, size_t length, uint8_t *dst,
-                         const uint8_t *dst_end)
-{
-    (void)dst_end;
-    return dicomrle_row_scalar(src, length, dst);
-}
-
-int dicomrle_kernel_get(dicomrle_isa isa, dicomrle_kernel *kernel)
-{
-    if (isa == DICOMRLE_ISA_AUTO) {
-#if defined(RLE_AVX2)
-        isa = dicomrle_avx2_usable() ? DICOMRLE_ISA_AVX2 : DICOMRLE_ISA_SSE2;
-#elif defined(RLE_SSE2)
-        isa = DICOMRLE_ISA_SSE2;
-#else
-        isa = DICOMRLE_ISA_PORTABLE;
-#endif
-    }
-    kernel->isa = isa;
-    switch (isa) {
-    case DICOMRLE_ISA_SCALAR:
-        kernel->row = row_scalar;
-        kernel->gather2 = 0;
-        return 1;
-    case DICOMRLE_ISA_PORTABLE:
-        kernel->row = row_portable;
-        kernel->gather2 = gather2_portable;
-        return 1;
-#if defined(RLE_SSE2)
-    case DICOMRLE_ISA_SSE2:
-        kernel->row = row_sse2;
-        kernel->gather2 = gather2_sse2;
-        return 1;
-#endif
-#if defined(RLE_AVX2)
-    case DICOMRLE_ISA_AVX2:
-        if (!dicomrle_avx2_usable()) {
-            return 0;
-        }
-        kernel->row = row_avx2;
-        kernel->gather2 = gather2_avx2;
-        return 1;
-#endif
-    default:
-        return 0;
-    }
-}
-
-const char *dicomrle_isa_name(dicomrle_isa isa)
-{
-    switch (isa) {
-    case DICOMRLE_ISA_AUTO:
-        return "auto";
-    case DICOMRLE_ISA_SCALAR:
-        return "scalar";
-    case DICOMRLE_ISA_PORTABLE:
-#if defined(RLE_SWAR)
-        return "swar64";
-#else
-        return "bytewise";
-#endif
-    case DICOMRLE_ISA_SSE2:
-        return "sse2";
-    case DICOMRLE_ISA_AVX2:
-        return "avx2";
-    }
-    return "unknown";
-}
