@@ -279,11 +279,9 @@ def _items(data: bytearray, pos: int, length: int, end: int, depth: int) -> int:
     `pos`; return where it ends."""
     if depth > implicit.MAX_DEPTH:
         raise ValueError(f"sequences nested deeper than {implicit.MAX_DEPTH // 2}")
-    delimited = length == UNDEFINED
-    if not delimited:
-        if length > end - pos:
-            raise ValueError("a sequence runs past the end of what holds it")
-        end = pos + length
+    value_end = implicit.sequence_end(pos, length, end)
+    delimited = value_end is None
+    end = end if value_end is None else value_end
     while not (pos == end and not delimited):
         if end - pos < 8:
             raise ValueError("an item runs past the end of its sequence")

@@ -56,6 +56,16 @@ SHORT = struct.Struct("<HH2sH")
 LONG = struct.Struct("<HH2sHI")
 
 
+def sequence_end(pos: int, length: int, limit: int) -> int | None:
+    """Where the value of a sequence, `length` bytes from `pos`, ends; None
+    for an undefined length. ValueError if it runs past `limit`."""
+    if length == UNDEFINED:
+        return None
+    if length > limit - pos:
+        raise ValueError("a sequence runs past the end of what holds it")
+    return pos + length
+
+
 class Refused(Exception):
     """The elements cannot be rewritten exactly; the message says why."""
 
@@ -223,11 +233,12 @@ class Rewrite:
         `pos`, inside what ends at `limit`; return where it ends."""
         if depth + 2 > MAX_DEPTH:
             raise Refused(f"sequences nested deeper than {MAX_DEPTH // 2}")
-        delimited = length == UNDEFINED
-        if not delimited:
-            if length > limit - pos:
-                raise Refused("a sequence runs past the end of what holds it")
-            limit = pos + length
+        try:
+            end = sequence_end(pos, length, limit)
+        except ValueError as exc:
+            raise Refused(str(exc)) from None
+        delimited = end is None
+        limit = limit if end is None else end
         self.out += LONG.pack(tag >> 16, tag & 0xFFFF, b"SQ", 0, UNDEFINED)
         while True:
             if pos == limit and not delimited:
