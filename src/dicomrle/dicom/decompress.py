@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import operator
 import sys
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
@@ -228,8 +229,14 @@ def frames_match(
 
 
 def _frame_number(index: object, count: int) -> int:
-    if isinstance(index, bool) or not isinstance(index, int):
-        raise TypeError(f"'index' must be an int or None, not {type(index).__name__}")
+    try:
+        if isinstance(index, bool):
+            raise TypeError
+        index = operator.index(index)  # type: ignore[arg-type]
+    except TypeError:
+        raise TypeError(
+            f"'index' must be an int or None, not {type(index).__name__}"
+        ) from None
     if not 0 <= index < count:
         raise IndexError(
             f"'index' is {index}, but the Pixel Data holds frames 0 to {count - 1}"
