@@ -202,7 +202,9 @@ cdef class Frame:
         self.byteorder = byteorder
         self.planar, self.sign_extend = self.c.planar, sign_extend
         self.segments = s * b
-        self.frame_length = dicomrle_frame_length(&self.c)
+        # Not dicomrle_frame_length(), which says 0 for a frame too large
+        # to encode: the Python layer weighs every frame against its data.
+        self.frame_length = r * c * s * b
         self.source_length = r * c * s * width
 
     cdef int usable(self) except -1:
