@@ -16,13 +16,14 @@ from __future__ import annotations
 import sys
 from typing import TYPE_CHECKING
 
+from pydicom.uid import RLELossless
+
 if TYPE_CHECKING:
     import numpy as np
     from pydicom.dataset import Dataset
 
 HANDLER_NAME = "dicomrle"
 DEPENDENCIES = {"numpy": ("https://numpy.org/", "NumPy")}
-RLE_LOSSLESS = "1.2.840.10008.1.2.5"
 
 
 def is_available() -> bool:
@@ -38,7 +39,7 @@ def is_available() -> bool:
 
 def supports_transfer_syntax(transfer_syntax: str) -> bool:
     """Return True for RLE Lossless only."""
-    return transfer_syntax == RLE_LOSSLESS
+    return transfer_syntax == RLELossless
 
 
 def needs_to_convert_to_RGB(ds: Dataset) -> bool:

@@ -17,9 +17,9 @@ from __future__ import annotations
 import os
 import struct
 
-from dicomrle.dicom import walk
+from dicomrle.dicom import image_pixel, walk
 
-RLE_LOSSLESS = b"1.2.840.10008.1.2.5"
+RLE_LOSSLESS = image_pixel.RLE_LOSSLESS.encode()
 EXPLICIT_LITTLE = b"1.2.840.10008.1.2.1"
 # A copy this small is read at once.
 WHOLE = 1 << 20
