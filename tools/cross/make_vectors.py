@@ -94,12 +94,22 @@ def encode_row(src: bytes) -> bytes:
     return bytes(out)
 
 
-def encode(src: bytes, rows: int, columns: int, samples: int, ba: int,
-           big_endian: bool = False, planar: int = 0) -> bytes:
+def encode(
+    src: bytes,
+    rows: int,
+    columns: int,
+    samples: int,
+    ba: int,
+    big_endian: bool = False,
+    planar: int = 0,
+) -> bytes:
     """One frame, bytes_per_sample == bytes_allocated (PS3.5 G.2, G.5)."""
     a = np.frombuffer(src, np.uint8, rows * columns * samples * ba)
-    a = a.reshape(samples, rows, columns, ba) if planar else \
-        a.reshape(rows, columns, samples, ba).transpose(2, 0, 1, 3)
+    a = (
+        a.reshape(samples, rows, columns, ba)
+        if planar
+        else a.reshape(rows, columns, samples, ba).transpose(2, 0, 1, 3)
+    )
     segments = []
     for s in range(samples):
         for b in range(ba):  # most significant first
@@ -114,11 +124,26 @@ def encode(src: bytes, rows: int, columns: int, samples: int, ba: int,
     return head + b"".join(segments)
 
 
-def encode_frame(src, *, rows, columns, samples_per_pixel, bits_allocated,
-                 byteorder="<", planar_configuration=0) -> bytes:
+def encode_frame(
+    src,
+    *,
+    rows,
+    columns,
+    samples_per_pixel,
+    bits_allocated,
+    byteorder="<",
+    planar_configuration=0,
+) -> bytes:
     """dicomrle.encode_frame for tests/support/malformed.py."""
-    return encode(bytes(src), rows, columns, samples_per_pixel,
-                  bits_allocated // 8, byteorder == ">", planar_configuration)
+    return encode(
+        bytes(src),
+        rows,
+        columns,
+        samples_per_pixel,
+        bits_allocated // 8,
+        byteorder == ">",
+        planar_configuration,
+    )
 
 
 # --- the records -------------------------------------------------------------
@@ -132,14 +157,27 @@ def blob(data: bytes) -> bytes:
     return u32(len(data)) + data
 
 
-def raw_record(name: str, src: bytes, rows, columns, samples, ba,
-               big_endian=0, planar=0, expected: bytes | None = None) -> bytes:
+def raw_record(
+    name: str,
+    src: bytes,
+    rows,
+    columns,
+    samples,
+    ba,
+    big_endian=0,
+    planar=0,
+    expected: bytes | None = None,
+) -> bytes:
     enc = encode(src, rows, columns, samples, ba, big_endian, planar)
     if expected is not None:
         assert enc == expected, f"{name}: the Python encoder is not the golden one"
-    return (u32(1) + blob(name.encode())
-            + u32(rows, columns, samples, ba, ba, big_endian, planar, 0)
-            + blob(src) + blob(enc))
+    return (
+        u32(1)
+        + blob(name.encode())
+        + u32(rows, columns, samples, ba, ba, big_endian, planar, 0)
+        + blob(src)
+        + blob(enc)
+    )
 
 
 def rle_record(name: str, frame: bytes, rows, columns, samples, bits) -> bytes:
@@ -150,11 +188,15 @@ def rle_record(name: str, frame: bytes, rows, columns, samples, bits) -> bytes:
         pixels, extra = malformed.reference_decode(frame, rows, columns, samples, bits)
     except ValueError as exc:
         outcome, numbers = exc.args[0], exc.args[2]
-    numbers = (tuple(numbers) + (0, 0, 0))[:3]
-    return (u32(2) + blob(name.encode())
-            + u32(rows, columns, samples, bits // 8, bits // 8, 0, 1, 0)
-            + blob(frame) + u32(OUTCOMES[outcome], *numbers, int(extra))
-            + blob(pixels))
+    numbers = (*numbers, 0, 0, 0)[:3]
+    return (
+        u32(2)
+        + blob(name.encode())
+        + u32(rows, columns, samples, bits // 8, bits // 8, 0, 1, 0)
+        + blob(frame)
+        + u32(OUTCOMES[outcome], *numbers, int(extra))
+        + blob(pixels)
+    )
 
 
 def corpus_files() -> list[Path]:
@@ -171,7 +213,7 @@ def corpus_records() -> tuple[list[bytes], int, int]:
                 ds = pydicom.dcmread(path)
             syntax = ds.file_meta.TransferSyntaxUID
             rows, columns, bits = ds.Rows, ds.Columns, ds.BitsAllocated
-        except Exception:
+        except Exception:  # noqa: BLE001 - not a readable image: not corpus
             continue
         if "PixelData" not in ds or bits % 8:
             continue
@@ -184,14 +226,24 @@ def corpus_records() -> tuple[list[bytes], int, int]:
             if len(data) < size * frames:
                 continue
             for k in range(frames):
-                out.append(raw_record(
-                    f"{name}#{k}", data[k * size : (k + 1) * size], rows, columns,
-                    samples, bits // 8, int(not syntax.is_little_endian),
-                    int(ds.get("PlanarConfiguration", 0) or 0)))
+                out.append(
+                    raw_record(
+                        f"{name}#{k}",
+                        data[k * size : (k + 1) * size],
+                        rows,
+                        columns,
+                        samples,
+                        bits // 8,
+                        int(not syntax.is_little_endian),
+                        int(ds.get("PlanarConfiguration", 0) or 0),
+                    )
+                )
                 raw += 1
         elif syntax == RLELossless:
             arr = ds.pixel_array.reshape(frames, rows, columns, samples)
-            for k, frame in enumerate(generate_frames(ds.PixelData, number_of_frames=frames)):
+            for k, frame in enumerate(
+                generate_frames(ds.PixelData, number_of_frames=frames)
+            ):
                 record = rle_record(f"{name}#{k}", frame, rows, columns, samples, bits)
                 pixels = record[-rows * columns * samples * bits // 8 :]
                 theirs = arr[k].transpose(2, 0, 1).astype(f"<u{bits // 8}").tobytes()
@@ -208,9 +260,15 @@ def golden_records() -> list[bytes]:
         "rgb16_planar_be": (10, 13, 3, 2, 1, 1),
     }
     data = ROOT / "tests" / "data"
-    return [raw_record(f"golden_{name}", (data / f"golden_{name}.raw").read_bytes(),
-                       *shape, expected=(data / f"golden_{name}.rle").read_bytes())
-            for name, shape in shapes.items()]
+    return [
+        raw_record(
+            f"golden_{name}",
+            (data / f"golden_{name}.raw").read_bytes(),
+            *shape,
+            expected=(data / f"golden_{name}.rle").read_bytes(),
+        )
+        for name, shape in shapes.items()
+    ]
 
 
 def malformed_records() -> list[bytes]:
@@ -220,8 +278,10 @@ def malformed_records() -> list[bytes]:
     from support import malformed
 
     malformed.verify()
-    return [rle_record(f"malformed {v.id}", v.frame, v.rows, v.columns, v.samples, v.bits)
-            for v in malformed.variants()]
+    return [
+        rle_record(f"malformed {v.id}", v.frame, v.rows, v.columns, v.samples, v.bits)
+        for v in malformed.variants()
+    ]
 
 
 def main() -> None:
@@ -230,8 +290,10 @@ def main() -> None:
     corpus, raw, rle = corpus_records()
     bad = malformed_records()
     Path(sys.argv[1]).write_bytes(b"DRLEVEC1" + b"".join(golden + corpus + bad))
-    print(f"{sys.argv[1]}: {len(golden)} golden, {raw} raw and {rle} RLE corpus "
-          f"frames, {len(bad)} malformed frames")
+    print(
+        f"{sys.argv[1]}: {len(golden)} golden, {raw} raw and {rle} RLE corpus "
+        f"frames, {len(bad)} malformed frames"
+    )
 
 
 if __name__ == "__main__":
