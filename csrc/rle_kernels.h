@@ -31,8 +31,10 @@
 #include <immintrin.h>
 #endif
 #endif
-#if defined(__BYTE_ORDER__) && defined(__ORDER_LITTLE_ENDIAN__) && \
-    __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+/* Every Windows target is little-endian; MSVC defines no __BYTE_ORDER__. */
+#if (defined(__BYTE_ORDER__) && defined(__ORDER_LITTLE_ENDIAN__) && \
+     __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__) ||                   \
+    defined(_WIN32)
 #define RLE_SWAR 1
 #endif
 

@@ -72,6 +72,8 @@ build check-x86_64-asan-bytewise gcc "${SAN[@]}" -U__BYTE_ORDER__
 build check-aarch64 aarch64-linux-gnu-gcc "${FLAGS[@]}"
 build check-s390x s390x-linux-gnu-gcc "${FLAGS[@]}"
 build check-win64.exe x86_64-w64-mingw32-gcc "${FLAGS[@]}" -static
+# As MSVC compiles it: no __BYTE_ORDER__, the word path chosen by _WIN32.
+build check-win64-msvc-order.exe x86_64-w64-mingw32-gcc "${FLAGS[@]}" -static -U__BYTE_ORDER__
 ((SANITIZE_AARCH64)) && build check-aarch64-asan aarch64-linux-gnu-gcc "${SAN[@]}"
 echo "build: $(since "$T")"
 
@@ -85,6 +87,7 @@ runs=(
     "aarch64 (qemu)|qemu-aarch64 -L /usr/aarch64-linux-gnu ./check-aarch64"
     "s390x (qemu)|qemu-s390x -L /usr/s390x-linux-gnu ./check-s390x"
     "x86-64 Windows (wine)|wine ./check-win64.exe"
+    "x86-64 Windows, no __BYTE_ORDER__ (wine)|wine ./check-win64-msvc-order.exe"
 )
 ((SANITIZE_AARCH64)) && runs+=("aarch64 ASan+UBSan (qemu)|qemu-aarch64 -L /usr/aarch64-linux-gnu ./check-aarch64-asan")
 cd "$OUT"
