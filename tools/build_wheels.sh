@@ -46,10 +46,14 @@ machine_file() {  # ARCH: the meson machine file of zig cc for ARCH, glibc 2.17
 [binaries]
 c = ['$zig', 'cc', '-target', '$1-linux-gnu.2.17']
 ar = ['$zig', 'ar']
+pkg-config = 'pkg-config'
+
+[built-in options]
+# zig cc emits debug information unless told otherwise: stripped at link.
+c_link_args = ['-s']
 EOF
     if [ "$1" != "$(uname -m)" ]; then
         cat >>"$file" <<EOF
-pkg-config = 'pkg-config'
 
 [properties]
 pkg_config_libdir = '$tools/cp311-$1/pkgconfig'
