@@ -1,6 +1,7 @@
 """Sessions: the test suite on every supported CPython with pydicom 3.0 and
 on one with pydicom 2.4 (the default), the linters, a quick pass of the
-benchmarks, and a wheel built from the sdist.
+benchmarks, a wheel built from the sdist, and (asked for by name) the
+manylinux wheels built and tested by tools/ (`nox -s wheels`).
 
 Outside CI a missing interpreter only skips its session; with CI set, nox
 fails instead (see .ci/run, which makes pyenv's interpreters findable)."""
@@ -60,3 +61,14 @@ def wheel(session: nox.Session) -> None:
     session.chdir(tmp)
     session.run("python", "-c", "import dicomrle, dicomrle.codec.rle, dicomrle.dicom.encaps; print(dicomrle.__version__)")
     session.run("dicomrle", "compress", "-o", f"{tmp}/out")
+
+
+@nox.session(python=False)
+def wheels(session: nox.Session) -> None:
+    """manylinux2014 wheels built with zig cc (x86-64 for CPython 3.10 to
+    3.13, aarch64 for 3.11) into dist/; each x86-64 wheel tested in a clean
+    venv with no compiler, the aarch64 one under qemu. Not a default session;
+    posargs go to pytest."""
+    session.run("bash", "tools/build_wheels.sh", external=True)
+    session.run("bash", "tools/test_wheels.sh", *session.posargs, external=True)
+    session.run("bash", "tools/test_wheel_aarch64.sh", external=True)
