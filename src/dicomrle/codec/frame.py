@@ -21,7 +21,6 @@ if TYPE_CHECKING:  # collections.abc.Buffer is new in Python 3.12
 
 #: Every Bits Allocated the encoder and decoder take, single-bit aside.
 BITS_ALLOCATED = rle.BITS_ALLOCATED
-MAX_DIMENSION = rle.MAX_DIMENSION
 
 
 def is_single_bit(bits_allocated: Any) -> bool:
